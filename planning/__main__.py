@@ -1,0 +1,5 @@
+import sys
+
+from planning.cli import main
+
+sys.exit(main())

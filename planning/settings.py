@@ -1,0 +1,62 @@
+"""The user's remembered choices, kept in their own config folder (never in the repository).
+
+The file is ``settings.json`` in ``platformdirs.user_config_path("shenghuoquan")`` (for example
+``~/.config/shenghuoquan`` on Linux, ``%LOCALAPPDATA%\\shenghuoquan`` on Windows), or in the folder
+named by the ``SHENGHUOQUAN_CONFIG_DIR`` environment variable. Each part of the product owns one
+section; saving one section keeps the others.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import platformdirs
+
+from planning.errors import PlanningError
+
+APP_NAME = "shenghuoquan"
+CONFIG_DIR_ENV = "SHENGHUOQUAN_CONFIG_DIR"
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """Base-map choice and the user's Tianditu key (``tk``)."""
+
+    basemap: str = "none"
+    tianditu_key: str = ""
+
+
+def settings_path() -> Path:
+    """Where the settings file lives for this user."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    folder = Path(override) if override else platformdirs.user_config_path(APP_NAME)
+    return folder / "settings.json"
+
+
+def _read_all(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise PlanningError("settings_unreadable", path=path, detail=exc.msg) from exc
+
+
+def load_map_settings() -> MapSettings:
+    """The stored map settings, or the defaults (no base map) when none are stored."""
+    section = _read_all(settings_path()).get("map", {})
+    known = {f.name for f in fields(MapSettings)}
+    return MapSettings(**{k: v for k, v in section.items() if k in known})
+
+
+def save_map_settings(settings: MapSettings) -> Path:
+    """Store the map settings (readable by this user only, as it holds a key); returns the file."""
+    path = settings_path()
+    everything = _read_all(path)
+    everything["map"] = asdict(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(everything, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,109 @@
+"""Snap points onto the nearest walkable edge, counting the off-network walk.
+
+Snapping to edges (not nodes) avoids false zero distances and points jumping to a far node;
+a maximum snapping distance keeps points from being pulled across rivers or out of the area.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from planning.errors import PlanningError
+from planning.network import WalkNetwork
+from planning.shortest_paths import Seeds, Targets
+
+DEFAULT_MAX_SNAP_M = 500.0
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points placed on the network.
+
+    Attributes
+    ----------
+    kept
+        Positions (into the input) of the points that snapped; the others were too far.
+    edge
+        Row of ``network.edges`` each kept point lies on.
+    to_u_m, to_v_m
+        Walking distance from the point to the edge's ``u`` / ``v`` end, off-network walk included.
+    along_m
+        Position along the edge from ``u`` (metres), for points sharing an edge.
+    offset_m
+        Straight off-network walk from the point to the edge.
+    n_input
+        How many points were given.
+    """
+
+    kept: np.ndarray
+    edge: np.ndarray
+    to_u_m: np.ndarray
+    to_v_m: np.ndarray
+    along_m: np.ndarray
+    offset_m: np.ndarray
+    n_input: int
+
+    @property
+    def n_dropped(self) -> int:
+        return self.n_input - len(self.kept)
+
+    def seeds(self, network: WalkNetwork) -> Seeds:
+        """Each point as a search source seeding both ends of its edge."""
+        u = network.edges["u"].to_numpy()[self.edge]
+        v = network.edges["v"].to_numpy()[self.edge]
+        n = len(self.kept)
+        nodes = np.column_stack([u, v]).ravel().astype(np.int64)
+        dist = np.column_stack([self.to_u_m, self.to_v_m]).ravel()
+        return Seeds(np.arange(0, 2 * n + 1, 2, dtype=np.int64), nodes, dist)
+
+    def targets(self, network: WalkNetwork) -> Targets:
+        """Each point as a search target reached from either end of its edge."""
+        u = network.edges["u"].to_numpy()[self.edge]
+        v = network.edges["v"].to_numpy()[self.edge]
+        ids = np.arange(len(self.kept))
+        return Targets.from_attachments(np.concatenate([u, v]), np.concatenate([ids, ids]),
+                                        np.concatenate([self.to_u_m, self.to_v_m]),
+                                        network.n_nodes, len(self.kept))
+
+
+def snap_points(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
+                max_distance_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+    """Snap points to their nearest edge within ``max_distance_m``.
+
+    Parameters
+    ----------
+    network
+        The walking network (projected, metres).
+    points
+        Point geometries; reprojected to the network CRS. Polygons use their representative point.
+    max_distance_m
+        Points farther than this from every edge are dropped (see ``Snapped.n_dropped``).
+
+    Raises
+    ------
+    PlanningError
+        When no point lies within ``max_distance_m`` of the network.
+    """
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    geoms = geoms.to_crs(network.crs)
+    pts = shapely.point_on_surface(geoms.to_numpy())
+    n_input = len(pts)
+    if n_input == 0:
+        return Snapped(*(np.zeros(0, dtype) for dtype in (np.int64, np.int64, float, float, float, float)), 0)
+    edge_geoms = network.edges.geometry.to_numpy()
+    tree = shapely.STRtree(edge_geoms)
+    (kept, edge), offset = tree.query_nearest(pts, max_distance=max_distance_m,
+                                              return_distance=True, all_matches=False)
+    if len(kept) == 0:
+        raise PlanningError("points_all_far", n=n_input, max_m=max_distance_m)
+    geom = edge_geoms[edge]
+    geom_len = shapely.length(geom)
+    frac = np.divide(shapely.line_locate_point(geom, pts[kept]), geom_len,
+                     out=np.zeros(len(kept)), where=geom_len > 0)
+    edge_len = network.edges["length_m"].to_numpy()[edge]
+    along = frac * edge_len
+    return Snapped(kept.astype(np.int64), edge.astype(np.int64), offset + along,
+                   offset + (edge_len - along), along, offset, n_input)

@@ -69,6 +69,31 @@ class Snapped:
                                         network.n_nodes, len(self.kept))
 
 
+COINCIDENT_M = 0.01
+
+
+def _prefer_coincident_node(network: WalkNetwork, pts: np.ndarray, edge: np.ndarray,
+                            frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point on a node starts at that node, not on whichever edge passes over it.
+
+    Several edges are equally near a node (all its own edges, and bridges drawn across it);
+    choosing one of the node's own edges makes the point's distances exactly the node's.
+    """
+    nodes = network.nodes_gdf().geometry.to_numpy()
+    near, node = shapely.STRtree(nodes).query_nearest(pts, max_distance=COINCIDENT_M, all_matches=False)
+    if len(near) == 0:
+        return edge, frac
+    ends = np.concatenate([network.edges["u"].to_numpy(), network.edges["v"].to_numpy()])
+    first = np.full(network.n_nodes, -1)
+    order = np.arange(len(ends))[::-1]  # reversed so the first occurrence is written last
+    first[ends[order]] = order
+    incident = first[node]
+    edge, frac = edge.copy(), frac.copy()
+    edge[near] = incident % len(network.edges)
+    frac[near] = (incident >= len(network.edges)).astype(float)  # 0 at u, 1 at v
+    return edge, frac
+
+
 def snap_points(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
                 max_distance_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
     """Snap points to their nearest edge within ``max_distance_m``.
@@ -103,6 +128,7 @@ def snap_points(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
     geom_len = shapely.length(geom)
     frac = np.divide(shapely.line_locate_point(geom, pts[kept]), geom_len,
                      out=np.zeros(len(kept)), where=geom_len > 0)
+    edge, frac = _prefer_coincident_node(network, pts[kept], edge, frac)
     edge_len = network.edges["length_m"].to_numpy()[edge]
     along = frac * edge_len
     return Snapped(kept.astype(np.int64), edge.astype(np.int64), offset + along,

@@ -30,6 +30,17 @@ def node_metres_to_nearest(network: WalkNetwork, facilities: Snapped, cutoff_m: 
     return out
 
 
+def _around_sources(geoms: np.ndarray, length: np.ndarray, facilities: Snapped, cutoff_m: float) -> list:
+    """The stretch of each facility's own edge walkable straight from it (not via the edge's ends)."""
+    reach = cutoff_m - facilities.offset_m
+    parts = []
+    for e, along, r in zip(facilities.edge, facilities.along_m, reach):
+        if r > 0 and length[e] > 0:
+            scale = shapely.length(geoms[e]) / length[e]
+            parts.append(substring(geoms[e], max(0.0, along - r) * scale, min(length[e], along + r) * scale))
+    return parts
+
+
 def isochrones(network: WalkNetwork, facilities: Snapped, minutes: tuple[float, ...],
                speed: float, buffer_m: float = STREET_BUFFER_M) -> gpd.GeoDataFrame:
     """One polygon per tier (column ``minutes``) in the network CRS, largest tier first."""
@@ -51,6 +62,7 @@ def isochrones(network: WalkNetwork, facilities: Snapped, minutes: tuple[float, 
                 parts.append(substring(geoms[i], 0, from_u[i] * scale))
             if from_v[i] > 0:
                 parts.append(substring(geoms[i], (length[i] - from_v[i]) * scale, length[i] * scale))
+        parts += _around_sources(geoms, length, facilities, cutoff)
         area = shapely.union_all(shapely.buffer(np.array(parts, dtype=object), buffer_m)) if parts else shapely.Polygon()
         rows.append({"minutes": tier, "geometry": area})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)

@@ -145,16 +145,18 @@ def standalone_html(m: folium.Map) -> str:
     """The map as one HTML document with every script, stylesheet, image and font inlined.
 
     Opens from a USB stick or an e-mail attachment with no network; only base-map tiles
-    (if a base map is chosen) still come from their servers.
+    (if a base map is chosen) still come from their servers, and a Tianditu key in the tile
+    URLs travels with the file. The map's asset links are changed in place.
     """
     localize(m, _INLINE_MARK)
     return _inline_html(m.get_root().render())
 
 
 def ensure_app_static(app_dir: Path) -> Path:
-    """Make ``<app_dir>/static`` serve the vendored files before ``streamlit run`` starts.
+    """Make ``<app_dir>/static`` serve the vendored files (call at the top of ``app.py``).
 
-    Streamlit resolves symlinks and refuses files outside the real ``static`` folder, so the
+    Streamlit resolves the folder on every request, so creating it after the server started
+    works. It also resolves symlinks and refuses files outside the real ``static`` folder, so the
     whole folder is linked to ``planning/static`` (a link inside it would be refused). Where a
     ``static`` folder already exists, or links are not allowed (Windows without developer
     mode), the vendor folder is copied into it instead.

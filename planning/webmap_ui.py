@@ -1,7 +1,7 @@
 """Streamlit side of the maps: show a folium map and pick the base map. For app pages only.
 
 Needs ``[server] enableStaticServing = true`` and the app's ``static`` folder prepared with
-:func:`planning.assets.ensure_app_static` before ``streamlit run`` starts.
+:func:`planning.assets.ensure_app_static` (``app.py`` does it).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from planning.errors import PlanningError
 
-COMMAND_MODULES = ("coverage", "reach", "demo", "optimize", "poll")
+COMMAND_MODULES = ("coverage", "reach", "demo", "optimize", "poll", "report", "export", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:

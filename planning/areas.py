@@ -24,7 +24,7 @@ from planning.paths import CACHE_DIR, DATA_DIR
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"
-CACHE_VERSION = "1"  # bump when derivation changes, so old caches are rebuilt
+CACHE_VERSION = "2"  # bump when derivation changes, so old caches are rebuilt
 
 
 @dataclass

@@ -41,7 +41,8 @@ class WalkNetwork:
         Undirected adjacency, weight = shortest parallel edge length in metres.
     edges
         One row per undirected edge (parallel edges kept): ``u``, ``v`` (node positions),
-        ``length_m``, optional ``population``, and the edge geometry — what points snap to.
+        ``length_m``, optional ``population``, ``highway`` and street ``name``, and the edge
+        geometry — what points snap to.
     """
 
     graph: nx.MultiDiGraph
@@ -82,8 +83,9 @@ class WalkNetwork:
         v = position.loc[edges.index.get_level_values("v")].to_numpy()
         length = edges["length"].astype(float).to_numpy()
         table = {"u": u, "v": v, "length_m": length}
-        if "highway" in edges.columns:
-            table["highway"] = edges["highway"].map(_first).astype(str).to_numpy()
+        for column in ("highway", "name"):
+            if column in edges.columns:
+                table[column] = edges[column].map(_first).to_numpy(object)
         if "population" in edges.columns:
             table["population"] = pd.to_numeric(edges["population"], errors="coerce").fillna(0.0).to_numpy()
         edge_gdf = gpd.GeoDataFrame(table, geometry=edges.geometry.to_numpy(), crs=edges.crs)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
 import pandas as pd
 
 from planning.catalogue import FacilityType
@@ -22,20 +21,11 @@ DIRECTIONS = ("e", "ne", "n", "nw", "w", "sw", "s", "se")  # 45° sectors counte
 
 
 def named_streets(network: WalkNetwork) -> gpd.GeoDataFrame:
-    """Network edges that carry a street name (column ``name``), in the network CRS.
-
-    :class:`~planning.network.WalkNetwork` keeps no names in ``edges``; they are read from the
-    underlying osmnx graph (the first name where merged ways had several).
-    """
-    if "name" in network.edges:
-        edges = network.edges
-    else:
-        edges = ox.graph_to_gdfs(network.graph, nodes=False, fill_edge_geometry=True)
-        if "name" not in edges:
-            return gpd.GeoDataFrame({"name": []}, geometry=[], crs=network.crs)
-    names = edges["name"].map(lambda v: v[0] if isinstance(v, list) and v else v)
-    named = gpd.GeoDataFrame({"name": names}, geometry=edges.geometry.to_numpy(), crs=edges.crs)
-    return named[named["name"].notna() & (named["name"].astype(str).str.strip() != "")].to_crs(network.crs)
+    """Network edges that carry a street name (column ``name``), in the network CRS."""
+    if "name" not in network.edges:
+        return gpd.GeoDataFrame({"name": []}, geometry=[], crs=network.crs)
+    named = network.edges[["name", "geometry"]]
+    return named[named["name"].notna() & (named["name"].astype(str).str.strip() != "")]
 
 
 def _cell_table(demand: gpd.GeoDataFrame, types: list[FacilityType], cell_m: float) -> pd.DataFrame:

@@ -154,6 +154,24 @@ def facility_types_column(facilities: gpd.GeoDataFrame, catalogue: dict[str, Fac
     return facilities.drop(columns=[column]).assign(type=keys.to_numpy())
 
 
+def load_demand(network: WalkNetwork, demand_path: str | Path | None, coord_system: str = "wgs84",
+                elderly_share: float = 0.19) -> tuple[gpd.GeoDataFrame, list]:
+    """Resident points from a file (``population``, optional ``pop_60plus``), else from the
+    network's ``population`` edge attribute; ``elderly_share`` fills a missing 60+ column."""
+    from planning.loaders import numeric_column, read_points
+
+    if demand_path:
+        layer = read_points(demand_path, coord_system)
+        demand = layer.gdf.to_crs(network.crs)
+        demand["population"] = numeric_column(demand, "population", demand_path).to_numpy()
+        elderly = numeric_column(demand, "pop_60plus", demand_path, required=False)
+        demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
+        return demand, layer.notes
+    if "population" in network.edges:
+        return derive.edge_demand(network, elderly_share), []
+    raise PlanningError("demand_missing")
+
+
 def area_from_files(network_path: str | Path, facilities_path: str | Path | None = None,
                     demand_path: str | Path | None = None, boundaries_path: str | Path | None = None,
                     facility_type: str | None = None, coord_system: str = "wgs84",
@@ -164,24 +182,14 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
     from the network's ``population`` edge attribute. Communities come from the boundaries file
     (``name``/``code``), else from street blocks grouped to ``community_population`` residents.
     """
-    from planning.loaders import find_column, numeric_column, read_points, read_vector
+    from planning.loaders import find_column, read_points, read_vector
 
     notes: list[tuple[str, str]] = []
     network = load_network(network_path)
     sources = {"network": str(Path(network_path).name)}
-    if demand_path:
-        layer = read_points(demand_path, coord_system)
-        notes += layer.notes
-        demand = layer.gdf.to_crs(network.crs)
-        demand["population"] = numeric_column(demand, "population", demand_path).to_numpy()
-        elderly = numeric_column(demand, "pop_60plus", demand_path, required=False)
-        demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
-        sources["demand"] = Path(demand_path).name
-    elif "population" in network.edges:
-        demand = derive.edge_demand(network, elderly_share)
-        sources["demand"] = "network edge population"
-    else:
-        raise PlanningError("demand_missing")
+    demand, more = load_demand(network, demand_path, coord_system, elderly_share)
+    notes += more
+    sources["demand"] = Path(demand_path).name if demand_path else "network edge population"
     if boundaries_path:
         layer = read_vector(boundaries_path, coord_system)
         notes += layer.notes

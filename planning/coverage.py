@@ -59,14 +59,16 @@ def _with_direct(matrix: sp.csr_array, pairs: pd.DataFrame, cutoff_m: float) -> 
 
 
 def reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapped,
-                  speed: float, cutoff_s: float) -> sp.csr_array:
+                  speed: float, cutoff_s: float, n_threads: int | None = None) -> sp.csr_array:
     """Walking seconds from each source (row) to each target (column) within ``cutoff_s``.
 
     The structure of the result is the reach set (explicit zeros kept); build optimisation
-    models from ``indptr``/``indices``.
+    models from ``indptr``/``indices``. ``n_threads`` defaults to every CPU (pass 1 inside
+    worker processes that already share the machine).
     """
     cutoff_m = cutoff_s * speed
-    metres = bounded_search(network.csr, sources.seeds(network), targets.targets(network), cutoff_m)
+    metres = bounded_search(network.csr, sources.seeds(network), targets.targets(network), cutoff_m,
+                            n_threads=n_threads)
     metres = _with_direct(metres, _same_edge_pairs(sources, targets), cutoff_m)
     return sp.csr_array((metres.data / speed, metres.indices, metres.indptr), shape=metres.shape)
 

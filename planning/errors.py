@@ -59,6 +59,10 @@ class PlanningError(Exception):
         self.hint_en = entry.get("hint_en", "").format_map(values)
         super().__init__(self.one_line())
 
+    def __reduce__(self):
+        # rebuilt from code and parameters, so the error crosses process boundaries (Dask workers)
+        return (_rebuild, (self.code, self.params))
+
     def message(self, lang: str = "zh") -> str:
         """The message with its hint in one language (``"zh"`` or ``"en"``)."""
         text, hint = (self.zh, self.hint_zh) if lang == "zh" else (self.en, self.hint_en)
@@ -67,6 +71,10 @@ class PlanningError(Exception):
     def one_line(self) -> str:
         """Chinese then English on one line, as the CLI prints it."""
         return f"{self.message('zh')} / {self.message('en')}"
+
+
+def _rebuild(code: str, params: dict[str, Any]) -> PlanningError:
+    return PlanningError(code, **params)
 
 
 def warning_text(code: str, **params: Any) -> tuple[str, str]:

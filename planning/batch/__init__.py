@@ -1,0 +1,73 @@
+"""City-scale batch mode: coverage (and MCLP) for many street-office areas at once, on Dask.
+
+    result = run_batch(network, areas, demand, facilities, types, scheduler=None, workers=2)
+    write_batch_gpkg(out_dir / "batch.gpkg", result, areas, communities)
+
+Each area runs on its own cut of the network (streets within the longest walking tier plus
+the snapping distance), so its walking times equal those of the whole network up to that
+tier; times beyond it are reported as ``inf``. See :mod:`planning.batch.cut`.
+"""
+from __future__ import annotations
+
+import geopandas as gpd
+
+from planning.batch.cut import horizon_minutes, read_areas
+from planning.batch.jobs import area_jobs, demand_by_area
+from planning.batch.merge import BatchResult, merge_run, write_batch_gpkg
+from planning.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
+from planning.batch.runner import dask_client, run_jobs
+from planning.catalogue import FacilityType
+from planning.coverage import TIERS_MINUTES
+from planning.derive import assign_community
+from planning.network import WalkNetwork
+
+__all__ = ["run_batch", "BatchResult", "write_batch_gpkg", "read_areas", "horizon_minutes",
+           "chunked_reach_seconds", "dask_client"]
+
+
+def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
+              facilities: gpd.GeoDataFrame, types: list[FacilityType],
+              tiers: tuple[float, ...] = TIERS_MINUTES, speed_kmh: float = 4.0, *,
+              communities: gpd.GeoDataFrame | None = None, candidates: gpd.GeoDataFrame | None = None,
+              mclp_p: int | None = None, scheduler: str | None = None, workers: int | None = None,
+              memory_limit: str | float = "auto", retries: int = 1, chunk: int = DEFAULT_CHUNK,
+              progress: bool = True) -> BatchResult:
+    """Coverage of every area of a city in parallel, merged.
+
+    Parameters
+    ----------
+    network
+        The city's walking network.
+    areas
+        Street-office polygons with ``code`` and ``name`` (see :func:`read_areas`).
+    demand
+        Residents (``population``, optional ``pop_60plus``); rows keep their index.
+    facilities
+        Existing facilities with a ``type`` column.
+    communities
+        Community polygons (``code``, ``name``) to summarise by; default: by area.
+    mclp_p
+        When given, also choose this many new sites per area and type (MCLP).
+    scheduler
+        Address of a running Dask scheduler; default: a local cluster of ``workers`` processes.
+    memory_limit
+        Memory per local worker (Dask syntax, e.g. ``"2GiB"``).
+    retries
+        Extra attempts for an area whose computation raised.
+    chunk
+        Candidate sites per reach-set search (bounds memory).
+    """
+    demand = demand.to_crs(network.crs)
+    if communities is not None:
+        communities = communities.to_crs(network.crs)
+        demand = demand.assign(community=assign_community(demand, communities))
+    demand, notes = demand_by_area(demand, areas)
+    if communities is None:
+        demand = demand.assign(community=demand["area"])
+    jobs = area_jobs(network, areas, demand, facilities.to_crs(network.crs), types, tuple(tiers), speed_kmh,
+                     mclp_p, candidates.to_crs(network.crs) if candidates is not None else None, chunk)
+    with dask_client(scheduler, workers, memory_limit) as client:
+        run = run_jobs(client, jobs, len(areas), retries=retries, progress=progress)
+    result = merge_run(run, areas, communities, types, tuple(tiers), network.crs)
+    result.notes[:0] = notes
+    return result

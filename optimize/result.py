@@ -1,0 +1,107 @@
+"""The one result object every model returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimize.reach import Reduction
+from planning.errors import warning_text
+
+_SOLVED = ("optimal", "time_limit")
+
+
+@dataclass
+class Notice:
+    """A non-fatal message for the user in Chinese and English."""
+
+    code: str
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Notice:
+        """Build from the message catalogue (``planning/locale/messages_optimize.yaml``)."""
+        zh, en = warning_text(code, **params)
+        return cls(code, zh, en)
+
+
+@dataclass
+class OptimizeResult:
+    """Outcome of one model solve.
+
+    Attributes
+    ----------
+    model
+        Model name (``"mclp"``, ``"lscp"``, ``"p_median"`` …).
+    status
+        ``optimal``; ``time_limit`` (best found, not proven optimal); ``nothing_to_do``;
+        ``infeasible``; ``unbounded``; ``no_solution`` (stopped before any solution).
+    objective
+        Objective value in the model's units (people, sites, people·seconds, yuan, spaces).
+    sites
+        Chosen candidate rows (a GeoDataFrame with its ``id`` column when candidates were
+        given as one) plus ``candidate_index`` and model columns (``type``, ``spaces`` …).
+    coverage_before, coverage_after
+        Population-weighted share of demand covered before / after the new sites (0–1).
+    community_coverage
+        Per community: ``population``, ``coverage_before``, ``coverage_after``
+        (and ``type`` for multi-type models); ``None`` without community labels.
+    mip_gap
+        Relative gap the solver proved (0 when optimal, NaN when unknown).
+    build_seconds, solve_seconds
+        Time to check, reduce and build the program; time inside the solver.
+    reduction
+        Problem size before and after reduction.
+    notices
+        Warnings and explanations (zh/en), e.g. time limit hit, infeasible because ….
+    details
+        ``served_share_before`` / ``served_share_after`` (0–1 per demand point, stacked by
+        type for multi-type models) and model-specific tables (e.g. ``residual_deficit``).
+    """
+
+    model: str
+    status: str
+    objective: float
+    sites: pd.DataFrame
+    coverage_before: float
+    coverage_after: float
+    community_coverage: pd.DataFrame | None
+    mip_gap: float
+    build_seconds: float
+    solve_seconds: float
+    reduction: Reduction
+    solver: str
+    notices: list[Notice] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def proven_optimal(self) -> bool:
+        """True when the solver proved optimality (within the requested MIP gap)."""
+        return self.status == "optimal"
+
+    @property
+    def has_solution(self) -> bool:
+        """True when ``sites`` holds a usable plan."""
+        return self.status in _SOLVED or self.status == "nothing_to_do"
+
+    @property
+    def site_index(self) -> np.ndarray:
+        """Positions of the chosen candidates in the candidate list."""
+        return self.sites["candidate_index"].to_numpy()
+
+    def explain(self, lang: str = "zh") -> str:
+        """Plain-language summary of the outcome and every notice, in ``"zh"`` or ``"en"``."""
+        summary = Notice.of(
+            f"optimize_status_{self.status}",
+            model=self.model,
+            n_sites=len(self.sites),
+            objective=f"{self.objective:,.1f}",
+            before=f"{self.coverage_before:.1%}",
+            after=f"{self.coverage_after:.1%}",
+            gap=f"{self.mip_gap:.2%}",
+        )
+        lines = [summary] + self.notices
+        return "\n".join(n.zh if lang == "zh" else n.en for n in lines)

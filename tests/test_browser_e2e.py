@@ -1,0 +1,131 @@
+"""The app in a real browser (Debian chromium, no internet): a clerk reads coverage, a resident
+votes on a phone (390×844) with the code from a slip, the published result shows the ballot.
+
+Screenshots go to test-output/app-*.png. Skipped only when /usr/bin/chromium is missing and CI
+is not set (``apt-get install chromium fonts-noto-cjk``).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest_voting import SECRET, make_scenario
+from planning.scenarios import save_scenario
+from planning.voting import VotingService
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
+                                reason="apt-get install chromium fonts-noto-cjk")
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "test-output"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    env = {**os.environ, "PLANNING_SCENARIO_DIR": str(tmp / "scenarios"), "PLANNING_DB": str(tmp / "votes.sqlite"),
+           "SHENGHUOQUAN_CONFIG_DIR": str(tmp / "config")}
+    env.pop("DATABASE_URL", None)
+    files = [save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), tmp / "scenarios"),
+             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "scenarios")]
+    service = VotingService.connect(str(tmp / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id = service.create_poll(SECRET, "新街口便民设施投票", files, "approval")
+    codes = service.generate_codes(SECRET, poll_id, 3)
+    service.open_voting(SECRET, poll_id)
+    return env, service, poll_id, codes
+
+
+@pytest.fixture(scope="module")
+def server(app_env):
+    env = app_env[0]
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(500)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def test_clerk_sees_demo_and_coverage(server, browser):
+    OUTPUT.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server, timeout=60_000)
+    page.get_by_text("南京 新街口", exact=False).first.wait_for(timeout=60_000)
+    _settle(page)
+    assert page.get_by_text("OSM 中没有社区食堂").first.is_visible()
+    page.screenshot(path=str(OUTPUT / "app-area.png"), full_page=True)
+    page.goto(f"{server}/coverage", timeout=60_000)
+    page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
+    _settle(page)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(OUTPUT / "app-coverage.png"), full_page=True)
+    page.close()
+
+
+def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, app_env):
+    _, service, poll_id, codes = app_env
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                             has_touch=True)
+    phone.goto(f"{server}/vote?poll={poll_id}&code={codes[0]}", timeout=60_000)
+    phone.get_by_text("方案 A：方案甲 养老优先").wait_for(timeout=60_000)
+    phone.get_by_role("button", name="投票").wait_for(timeout=30_000)
+    _settle(phone)
+    phone.wait_for_timeout(1000)
+    phone.screenshot(path=str(OUTPUT / "app-vote-phone.png"), full_page=True)
+    phone.get_by_text("支持方案 B").click()
+    _settle(phone)
+    phone.get_by_role("button", name="投票").click()
+    phone.get_by_text("投票成功").wait_for(timeout=30_000)
+    receipt = phone.locator(".receipt").inner_text().strip()
+    phone.screenshot(path=str(OUTPUT / "app-vote-receipt.png"), full_page=True)
+    phone.close()
+
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/results?poll={poll_id}", timeout=60_000)
+    page.get_by_text("胜出方案").first.wait_for(timeout=60_000)
+    _settle(page)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(OUTPUT / "app-results.png"), full_page=True)
+    assert receipt and receipt in page.locator("body").inner_text() or receipt in page.content()
+    page.close()

@@ -14,7 +14,7 @@ from planning.assets import ensure_app_static
 
 APP_DIR = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="社区生活圈 / Community life circle", page_icon=":material/holiday_village:", layout="wide")
+st.set_page_config(page_title="社区生活圈 / Community life circle", page_icon=str(APP_DIR / "planning" / "static" / "favicon.png"), layout="wide")
 ensure_app_static(APP_DIR)  # the maps' Leaflet files, served from ./static (works offline)
 st.markdown(BASE_CSS, unsafe_allow_html=True)
 language_switch()

@@ -129,3 +129,36 @@ def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, a
     page.screenshot(path=str(OUTPUT / "app-results.png"), full_page=True)
     assert receipt and receipt in page.locator("body").inner_text() or receipt in page.content()
     page.close()
+
+
+def test_coverage_map_draws_with_every_outside_request_blocked(server, browser, demo_area):
+    """No CDN, no tiles: the coverage page's Leaflet map still draws every community polygon."""
+    OUTPUT.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    blocked: list[str] = []
+
+    def guard(route):
+        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
+        if host.startswith(("127.0.0.1", "localhost")) or route.request.url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.goto(f"{server}/coverage", timeout=60_000)
+    page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
+    _settle(page)
+    frame = None
+    for _ in range(120):
+        frame = next((f for f in page.frames if f.query_selector(".leaflet-container")), None)
+        if frame is not None and frame.query_selector_all("path.leaflet-interactive"):
+            break
+        page.wait_for_timeout(250)
+    assert frame is not None, "no Leaflet map on the coverage page"
+    paths = frame.query_selector_all("path.leaflet-interactive")
+    assert len(paths) >= len(demo_area.communities)
+    page.screenshot(path=str(OUTPUT / "app-coverage-offline.png"), full_page=True)
+    assert blocked == [], f"the page tried to leave the machine: {blocked[:3]}"
+    context.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -214,6 +215,12 @@ def _search_chunk(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist,
     return counts, out_t[:n_out], out_d[:n_out]
 
 
+@lru_cache(maxsize=4)
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    """A long-lived pool: starting threads on every call costs more than a small search."""
+    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="dijkstra")
+
+
 def bounded_search(graph: Graph, seeds: Seeds, targets: Targets, cutoff: float,
                    n_threads: int | None = None) -> sp.csr_array:
     """Distances from every source to every target within ``cutoff``.
@@ -240,15 +247,16 @@ def bounded_search(graph: Graph, seeds: Seeds, targets: Targets, cutoff: float,
     """
     n_sources = seeds.n_sources
     n_threads = n_threads or os.cpu_count() or 1
-    bounds = np.linspace(0, n_sources, min(n_sources, n_threads * 4) + 1).astype(np.int64) if n_sources else np.array([0, 0])
+    # one contiguous chunk per thread: sources of similar reach cost, and each extra chunk
+    # costs a kernel dispatch and a set of per-node scratch arrays
+    bounds = np.linspace(0, n_sources, max(1, min(n_sources, n_threads)) + 1).astype(np.int64)
     args = (graph.indptr, graph.indices, graph.weights, seeds.ptr, seeds.nodes, seeds.dist,
             targets.ptr, targets.ids, targets.offset, targets.n_targets, targets.identity, float(cutoff))
 
     def run(i: int):
         return _search_chunk(*args, bounds[i], bounds[i + 1])
 
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        parts = list(pool.map(run, range(len(bounds) - 1)))
+    parts = [run(0)] if len(bounds) == 2 else list(_pool(n_threads).map(run, range(len(bounds) - 1)))
     counts = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     cols = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)

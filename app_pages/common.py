@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from optimize.siting import SitingData
 from planning.areas import DEFAULT_AREA, Area, load_demo_area
 from planning.catalogue import FacilityType, load_catalogue
-from planning.coverage import reach_seconds, speed_mps
+from planning.coverage import speed_mps
 from planning.errors import PlanningError
 from planning.export import write_coverage_gpkg
 from planning.isochrones import isochrones
@@ -159,16 +160,10 @@ def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = WALK
     return isochrones(_area.network, snapped, TIERS, speed_mps(speed_kmh))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def reach_set(_area: Area, area_id: str, minutes: float, speed_kmh: float = WALK_SPEED_KMH):
-    """(reach seconds candidates × demand within ``minutes``, the candidates that snapped).
-
-    Demand columns follow the rows of ``coverage(...).demand`` (both keep the snapped points).
-    """
-    candidates = snap_points(_area.network, _area.candidates)
-    demand = snap_points(_area.network, _area.demand)
-    reach = reach_seconds(_area.network, candidates, demand, speed_mps(speed_kmh), minutes * 60)
-    return reach, _area.candidates.iloc[candidates.kept].reset_index(drop=True)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def siting_data(_area: Area, area_id: str, speed_kmh: float = WALK_SPEED_KMH) -> SitingData:
+    """Residents and candidate sites on the network; reach sets are built once per tier."""
+    return SitingData.prepare(_area.network, _area.demand, _area.candidates, _area.facilities, speed_kmh)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

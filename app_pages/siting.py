@@ -7,19 +7,13 @@ import streamlit as st
 
 from app_pages.common import (
     WALK_SPEED_KMH, catalogue, labels, community_layer, coverage, current_area, draw_map, lang, percent,
-    planning_errors, reach_set, remember, remembered, scenario_dir, show_error, t, type_name,
+    planning_errors, remember, siting_data, remembered, scenario_dir, show_error, t, type_name,
 )
-from optimize import LSCP, MCLP, CapacitatedCoverage, MultiTypeBudget, ParkingDeficit, PMedian
-from optimize import FacilityType as ModelType
-from optimize.reach import reached_by
+from optimize.siting import MODELS, build_model, plan_coverage
 from planning.coverage import speed_mps
 from planning.errors import PlanningError
-from planning.scenarios import build_scenario, save_scenario
-from planning.summary import served_weight
+from planning.scenarios import build_scenario, round_counts, save_scenario
 
-MODELS = ("mclp", "lscp", "p_median", "capacitated", "budget", "parking")
-P_MEDIAN_MINUTES = 30  # p-median assigns everyone to an open site: allow a longer walk than the tier
-PEOPLE_PER_HOUSEHOLD = 2.6  # assumption (China 7th census 2020: 2.62 per household)
 
 st.title(t("page_siting"))
 st.caption(t("siting_intro"))
@@ -52,54 +46,18 @@ if model in ("mclp", "p_median", "capacitated"):
 if model == "lscp":
     params["share"] = st.slider(t("siting_share"), 0.5, 1.0, 0.9, 0.05, help=t("siting_share_help"))
 if model in ("budget", "parking"):
-    params["budget"] = st.number_input(t("siting_budget"), 100_000, 1_000_000_000, 5_000_000, 500_000,
+    params["budget_yuan"] = st.number_input(t("siting_budget"), 100_000, 1_000_000_000, 5_000_000, 500_000,
                                        help=t("siting_budget_help"))
 if model == "parking":
-    params["cars"] = st.slider(t("siting_cars"), 0.1, 1.5, 0.4, 0.05, help=t("siting_cars_help"))
+    params["cars_per_household"] = st.slider(t("siting_cars"), 0.1, 1.5, 0.4, 0.05, help=t("siting_cars_help"))
 time_limit = st.number_input(t("siting_time_limit"), 5, 300, 30, help=t("siting_time_limit_help"))
-
-
-def _inputs(key: str, minutes: float):
-    ftype = cat[key]
-    reach, candidates = reach_set(area, area_id, minutes)
-    already = cov.demand[f"minutes_to_{key}"].to_numpy() <= ftype.tier_minutes
-    return ftype, reach, candidates, served_weight(cov.demand, ftype), already
-
-
-def build_model():
-    communities = cov.demand["community"].to_numpy()
-    if model == "budget":
-        specs, candidates = [], None
-        for key in params["types"]:
-            ftype, reach, candidates, weights, already = _inputs(key, cat[key].tier_minutes)
-            specs.append(ModelType(name=key, reach=reach, weights=weights, costs_yuan=ftype.default_cost_yuan,
-                                   already_covered=already))
-        return MultiTypeBudget.from_types(specs, params["budget"], communities=communities, candidates=candidates)
-    key = params["types"][0]
-    minutes = P_MEDIAN_MINUTES if model == "p_median" else cat[key].tier_minutes
-    ftype, reach, candidates, weights, already = _inputs(key, minutes)
-    costs = np.full(reach.shape[0], ftype.default_cost_yuan)
-    common = {"candidates": candidates, "communities": communities}
-    if model == "mclp":
-        return MCLP.from_reach(reach, weights, params["p"], already, costs, **common)
-    if model == "lscp":
-        return LSCP.from_reach(reach, weights, params["share"], already, costs, **common)
-    if model == "p_median":
-        return PMedian.from_reach(reach, weights, params["p"], demand_ids=cov.demand["id"].to_numpy(), **common)
-    if model == "capacitated":
-        return CapacitatedCoverage.from_reach(reach, weights, np.full(reach.shape[0], ftype.default_capacity),
-                                              p=params["p"], costs=costs, **common)
-    households = cov.demand["population"].to_numpy() / PEOPLE_PER_HOUSEHOLD
-    return ParkingDeficit.from_reach(reach, households, params["cars"], np.zeros(len(households)),
-                                     np.full(reach.shape[0], ftype.default_capacity),
-                                     ftype.default_cost_yuan / ftype.default_capacity, params["budget"], **common)
 
 
 if st.button(t("siting_run"), type="primary"):
     with st.status(t("siting_running"), expanded=False) as status:
         try:
             st.write(t("siting_step_reach"))
-            built = build_model()
+            built = build_model(siting_data(area, area_id), model, [cat[k] for k in params["types"]], params)
             st.write(t("siting_step_solve"))
             result = built.solve(time_limit_s=float(time_limit))
             sites = result.sites.copy()
@@ -149,36 +107,14 @@ if result.community_coverage is not None:
 
 
 # -- save as scenario -----------------------------------------------------------------------
-def coverage_rows(type_keys: list[str]) -> pd.DataFrame:
-    """People within each type's tier before and after the plan, per community (adapter, see report)."""
-    frames = []
-    for key in type_keys:
-        tier = cat[key].tier_minutes
-        reach, _ = reach_set(area, area_id, tier)
-        before = cov.demand[f"minutes_to_{key}"].to_numpy() <= tier
-        opened = sites.loc[sites["type"] == key, "candidate_index"].to_numpy()
-        after = before | reached_by(reach, opened)
-        pop, pop60 = cov.demand["population"].to_numpy(), cov.demand["pop_60plus"].to_numpy()
-        frames.append(pd.DataFrame({
-            "community": cov.demand["community"].map(names).fillna(cov.demand["community"]).to_numpy(),
-            "type": key, "tier_minutes": int(round(tier)), "population": pop, "population_60_plus": pop60,
-            "covered_before": pop * before, "covered_after": pop * after,
-            "covered_60_plus_before": pop60 * before, "covered_60_plus_after": pop60 * after,
-        }))
-    rows = pd.concat(frames).groupby(["community", "type", "tier_minutes"], as_index=False).sum()
-    for column in ("population", "population_60_plus"):
-        rows[column] = rows[column].round().astype(int)
-    for column in ("covered_before", "covered_after", "covered_60_plus_before", "covered_60_plus_after"):
-        rows[column] = np.floor(rows[column]).astype(int)
-    return rows
-
-
 st.subheader(t("siting_save"))
 name = st.text_input(t("siting_scenario_name"), value=t("siting_default_name", model=t(f"model_{run['model']}")))
 if st.button(t("siting_save_button")):
     with planning_errors():
         type_keys = list(dict.fromkeys(sites["type"]))
-        communities = coverage_rows(type_keys)
+        communities = plan_coverage(siting_data(area, area_id), sites, [cat[k] for k in type_keys])
+        communities["community"] = communities["community"].map(names).fillna(communities["community"])
+        communities = round_counts(communities)
         overall = communities.drop(columns="community").groupby(["type", "tier_minutes"], as_index=False).sum()
         lonlat = sites.set_geometry("geometry").to_crs(4326).geometry
         capacity = next((sites[c] for c in ("capacity", "spaces") if c in sites), [None] * len(sites))
@@ -194,13 +130,14 @@ if st.button(t("siting_save_button")):
             area={"name": area.name_zh, "crs": "EPSG:4326", "bbox": tuple(float(b) for b in bounds)},
             facility_types={k: {"name_zh": cat[k].name_zh, "name_en": cat[k].name_en,
                                 "tiers_minutes": [int(round(cat[k].tier_minutes))]} for k in type_keys},
-            model={"name": result.model, "p": run["params"].get("p"), "budget_yuan": run["params"].get("budget"),
+            model={"name": result.model, "p": run["params"].get("p"), "budget_yuan": run["params"].get("budget_yuan"),
                    "minutes": float(max(cat[k].tier_minutes for k in type_keys)),
                    "speed_mps": speed_mps(WALK_SPEED_KMH), "solver": result.solver,
                    "gap": float(result.mip_gap) if np.isfinite(result.mip_gap) else None,
                    "time_limit_seconds": run["time_limit"]},
             sites=site_rows, overall=overall, communities=communities,
-            data_sources=[{"name": layer, "path": origin} for layer, origin in area.sources.items()],
+            data_sources=[{"name": "area", "path": f"demo:{area.key}"}] if area.key != "custom" else
+                         [{"name": layer, "path": origin} for layer, origin in area.sources.items()],
         )
         path = save_scenario(scenario, scenario_dir())
         st.success(t("siting_saved", path=path.name))

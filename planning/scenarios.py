@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -156,6 +157,17 @@ class Scenario(_Strict):
     def sealed(self) -> Scenario:
         """A copy carrying its content digest."""
         return self.model_copy(update={"digest": self.content_digest()})
+
+
+def round_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Whole people for :class:`CoverageRow`: populations rounded, covered counts rounded down
+    (so a covered count never exceeds its population)."""
+    rows = rows.copy()
+    for column in ("population", "population_60_plus"):
+        rows[column] = rows[column].round().astype(int)
+    for column in ("covered_before", "covered_after", "covered_60_plus_before", "covered_60_plus_after"):
+        rows[column] = np.floor(rows[column]).astype(int)
+    return rows
 
 
 def build_scenario(

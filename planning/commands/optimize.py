@@ -1,38 +1,45 @@
-"""``planning optimize``: choose sites for new facilities of one type and write them to a GeoPackage."""
+"""``planning optimize``: site new facilities and write the plan to a GeoPackage.
+
+Either from files (``--network``, ``--candidates`` …) or by re-running a saved scenario
+(``--scenario scenarios/X.yaml``) with the model, settings and data sources it records.
+"""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 
-from optimize import LSCP, MCLP, CapacitatedCoverage, PMedian
-from planning.areas import area_from_files
+from optimize.siting import MODELS, SitingData, build_model
+from planning.areas import area_from_files, load_demo_area
 from planning.catalogue import load_catalogue, resolve_types
 from planning.commands.common import add_walk_args, print_notes
-from planning.coverage import check_minutes, nearest_seconds, reach_seconds, speed_mps
-from planning.errors import PlanningError, warning_text
-from planning.loaders import numeric_column, read_points
-from planning.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from planning.errors import PlanningError
+from planning.loaders import read_points
+from planning.scenarios import load_scenario
+from planning.snapping import DEFAULT_MAX_SNAP_M
 
-MODELS = ("mclp", "lscp", "pmedian", "capacitated")
+DEMO_PREFIX = "demo:"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("optimize", help="设施选址优化 / facility siting",
-                       description="在候选点中为一类设施选址（MCLP/LSCP/p-中值/容量约束）"
-                                   " / choose sites for one facility type (MCLP / LSCP / p-median / capacitated)")
-    p.add_argument("--network", required=True, help="路网文件 / network file")
-    p.add_argument("--candidates", required=True, help="候选点（可含 cost_yuan、capacity 列）/ candidate sites (optional cost_yuan, capacity)")
-    p.add_argument("--demand", help="居民点（含 population 列）/ resident points with population")
+                       description="在候选点中为设施选址（MCLP/LSCP/p-中值/容量/预算/停车）"
+                                   " / choose sites for new facilities (MCLP / LSCP / p-median / capacitated / budget / parking)")
+    p.add_argument("--scenario", help="重新计算已保存的方案 / re-run a saved scenario file")
+    p.add_argument("--network", help="路网文件 / network file")
+    p.add_argument("--candidates", help="候选点（含 id，可含 cost_yuan、capacity 列）/ candidate sites (id, optional cost_yuan, capacity)")
+    p.add_argument("--demand", help="居民点（含 id、population 列）/ resident points (id, population)")
     p.add_argument("--existing", help="现有同类设施 / existing facilities of this type")
     p.add_argument("--boundaries", help="社区边界 / community polygons")
-    p.add_argument("--type", required=True, help="设施类型，如 clinic / facility type key, e.g. clinic")
+    p.add_argument("--type", help="设施类型，预算模型可逗号分隔 / facility type key(s), e.g. clinic or meal_hall,day_care")
     p.add_argument("--model", choices=MODELS, default="mclp", help="模型 / model (default mclp)")
     p.add_argument("--p", type=int, help="新建数量 / number of new sites")
     p.add_argument("--share", type=float, default=1.0, help="LSCP 覆盖人口比例 / LSCP population share (default 1)")
     p.add_argument("--minutes", type=float, help="步行分钟数（默认按设施类型）/ walking minutes (default: the type's tier)")
     p.add_argument("--budget", type=float, help="预算（元）/ budget in yuan")
+    p.add_argument("--cars-per-household", type=float, default=0.4,
+                   help="户均汽车数（停车模型）/ cars per household (parking model; default 0.4, an assumption)")
     p.add_argument("--time-limit", type=float, help="求解时间上限（秒）/ solver time limit in seconds")
     p.add_argument("--mip-gap", type=float, help="最优间隙，如 0.001 / relative MIP gap, e.g. 0.001")
     p.add_argument("--solver", choices=("highs", "pulp_highs", "cbc"), default="highs", help="求解器 / solver")
@@ -43,69 +50,73 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _snapped_subset(network, gdf: gpd.GeoDataFrame, max_m: float):
-    snapped = snap_points(network, gdf, max_m)
-    if snapped.n_dropped:
-        print_notes([warning_text("points_some_far", n=snapped.n_dropped, total=snapped.n_input, max_m=max_m)])
-    return snapped, gdf.iloc[snapped.kept].reset_index(drop=True)
+def _from_files(args: argparse.Namespace, types) -> tuple[SitingData, gpd.GeoDataFrame]:
+    if not (args.network and args.candidates and args.type):
+        raise PlanningError("optimize_cli_inputs")
+    existing_type = types[0].key if args.existing and len(types) == 1 else None
+    area, notes = area_from_files(args.network, args.existing, args.demand, args.boundaries,
+                                  existing_type, args.coord_system)
+    layer = read_points(args.candidates, args.coord_system)
+    print_notes(notes + layer.notes)
+    data = SitingData.prepare(area.network, area.demand, layer.gdf, area.facilities, args.speed_kmh, args.max_snap_m)
+    return data, area.communities
 
 
-def _build(args, ftype, reach, weights, already, candidates, communities, demand_ids):
-    n = len(candidates)
-    costs = numeric_column(candidates, "cost_yuan", args.candidates, required=False)
-    costs = np.full(n, ftype.default_cost_yuan) if costs is None else costs.to_numpy()
-    common = {"candidates": candidates, "communities": communities}
-    ids = demand_ids
-    if args.model == "mclp":
-        return MCLP.from_reach(reach, weights, args.p, already_covered=already, costs=costs, budget_yuan=args.budget, **common)
-    if args.model == "lscp":
-        return LSCP.from_reach(reach, weights, args.share, already_covered=already, costs=costs, demand_ids=ids, **common)
-    if args.model == "pmedian":
-        return PMedian.from_reach(reach, weights, args.p, demand_ids=ids, **common)
-    capacity = numeric_column(candidates, "capacity", args.candidates, required=False)
-    capacity = np.full(n, ftype.default_capacity) if capacity is None else capacity.to_numpy()
-    return CapacitatedCoverage.from_reach(reach, weights, capacity, p=args.p, costs=costs, budget_yuan=args.budget, **common)
+def _from_scenario(args: argparse.Namespace) -> tuple[SitingData, gpd.GeoDataFrame, list, str, dict]:
+    """Data, communities, types, model and parameters recorded in a scenario file."""
+    scenario = load_scenario(Path(args.scenario))
+    sources = {d.name: d.path for d in scenario.data_sources}
+    types = resolve_types(list(scenario.facility_types), load_catalogue())
+    speed_kmh = scenario.model.speed_mps * 3.6
+    if sources.get("area", "").startswith(DEMO_PREFIX):
+        area = load_demo_area(sources["area"][len(DEMO_PREFIX):])
+    else:
+        if "network" not in sources or "candidates" not in sources:
+            raise PlanningError("optimize_scenario_sources", path=args.scenario)
+        area, notes = area_from_files(sources["network"], sources.get("facilities"), sources.get("demand"),
+                                      sources.get("communities"), None, args.coord_system)
+        print_notes(notes)
+        area.candidates = read_points(sources["candidates"], args.coord_system).gdf
+    data = SitingData.prepare(area.network, area.demand, area.candidates, area.facilities, speed_kmh, args.max_snap_m)
+    params = {"p": scenario.model.p, "budget_yuan": scenario.model.budget_yuan, "share": args.share,
+              "cars_per_household": args.cars_per_household}
+    return data, area.communities, types, scenario.model.name, params
 
 
 def run(args: argparse.Namespace) -> int:
-    ftype = resolve_types(args.type, load_catalogue())[0]
-    if ftype.serves == "car_households":
-        raise PlanningError("optimize_cli_parking")
-    if args.model in ("mclp", "pmedian") and args.p is None:
+    if args.scenario:
+        data, communities, types, model, params = _from_scenario(args)
+    else:
+        types = resolve_types(args.type, load_catalogue()) if args.type else []
+        data, communities = _from_files(args, types)
+        model = args.model
+        params = {"p": args.p, "share": args.share, "budget_yuan": args.budget, "minutes": args.minutes,
+                  "cars_per_household": args.cars_per_household}
+    if model in ("mclp", "p_median") and not params.get("p"):
         raise PlanningError("optimize_bad_p", p=None)
-    speed = speed_mps(args.speed_kmh)
-    cutoff_s = check_minutes(args.minutes or ftype.tier_minutes) * 60
-    area, notes = area_from_files(args.network, args.existing, args.demand, args.boundaries,
-                                  ftype.key if args.existing else None, args.coord_system)
-    print_notes(notes)
-    layer = read_points(args.candidates, args.coord_system)
-    print_notes(layer.notes)
-    network = area.network
-    cand_snap, candidates = _snapped_subset(network, layer.gdf.to_crs(network.crs), args.max_snap_m)
-    dem_snap, demand = _snapped_subset(network, area.demand, args.max_snap_m)
-    weights = demand["pop_60plus" if ftype.serves == "elderly" else "population"].to_numpy(float)
-    existing = area.facilities_of(ftype.key)
-    already = np.zeros(len(demand), dtype=bool)
-    if len(existing):
-        already = nearest_seconds(network, snap_points(network, existing, args.max_snap_m), dem_snap, speed, cutoff_s) <= cutoff_s
-    reach = reach_seconds(network, cand_snap, dem_snap, speed, cutoff_s)
-    communities = demand["community"].astype(str).to_numpy()
-    ids = demand["id"].astype(str).to_numpy() if "id" in demand else None
-    model = _build(args, ftype, reach, weights, already, candidates, communities, ids)
-    result = model.solve(args.solver, time_limit_s=args.time_limit, mip_gap=args.mip_gap)
+    if model in ("budget", "parking") and not params.get("budget_yuan"):
+        raise PlanningError("optimize_cli_budget", model=model)
+    print_notes(data.notes)
+    result = build_model(data, model, types, params).solve(args.solver, time_limit_s=args.time_limit,
+                                                           mip_gap=args.mip_gap)
     print(result.explain("zh"))
     print(result.explain("en"))
-    _write(args.out, result, demand, area.communities)
+    _write(args.out, result, data.demand, communities)
     print(f"已写入 / written: {args.out}")
     return 0 if result.has_solution else 1
 
 
 def _write(path: str, result, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> None:
+    """Layers ``chosen_sites`` (the candidates' own ids), ``demand`` and ``communities``."""
+    out = Path(path)
+    if out.exists():
+        out.unlink()
     if len(result.sites):
-        result.sites.to_file(path, layer="sites", driver="GPKG")
-    demand.assign(
-        covered_before=result.details["served_share_before"], covered_after=result.details["served_share_after"],
-    ).to_file(path, layer="demand", driver="GPKG")
+        result.sites.to_file(out, layer="chosen_sites", driver="GPKG")
+    if "served_share_before" in result.details:
+        demand = demand.assign(covered_before=result.details["served_share_before"],
+                               covered_after=result.details["served_share_after"])
+    demand.to_file(out, layer="demand", driver="GPKG")
     if result.community_coverage is not None:
         table = result.community_coverage.rename(columns={"community": "code"})
-        communities.merge(table, on="code", how="left").to_file(path, layer="communities", driver="GPKG")
+        communities.merge(table, on="code", how="left").to_file(out, layer="communities", driver="GPKG")

@@ -1,0 +1,162 @@
+"""From an area's layers to a siting model: the one place the CLI and the app build models.
+
+:class:`SitingData` places residents and candidate sites on the walking network once and
+builds each tier's reach set when first asked; :func:`build_model` turns a model name, the
+facility types and the user's parameters into one of the model classes; :func:`plan_coverage`
+counts the people within each type's tier before and after a plan, per community.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from optimize.capacitated import CapacitatedCoverage
+from optimize.covering import LSCP, MCLP
+from optimize.multi_type import FacilityType as ModelType
+from optimize.multi_type import MultiTypeBudget
+from optimize.p_median import PMedian
+from optimize.parking import ParkingDeficit
+from optimize.reach import reached_by
+from planning.catalogue import FacilityType
+from planning.coverage import nearest_seconds, reach_seconds, speed_mps
+from planning.errors import PlanningError, warning_text
+from planning.loaders import numeric_column
+from planning.network import WalkNetwork
+from planning.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from planning.summary import served_weight
+
+MODELS = ("mclp", "lscp", "p_median", "capacitated", "budget", "parking")
+P_MEDIAN_MINUTES = 30.0  # p-median sends everyone to an open site: allow a longer walk than the tier
+PEOPLE_PER_HOUSEHOLD = 2.62  # China, 7th census (2020): 2.62 people per household
+
+
+@dataclass
+class SitingData:
+    """Residents and candidate sites on the network, with reach sets built on demand.
+
+    ``demand`` and ``candidates`` keep only the rows that snapped to the network (within
+    ``max_snap_m``); ``notes`` says how many were left out (zh, en).
+    """
+
+    network: WalkNetwork
+    demand: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    speed_mps: float
+    demand_snap: Snapped
+    candidate_snap: Snapped
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    _reach: dict[float, sp.csr_array] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def prepare(cls, network: WalkNetwork, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
+                facilities: gpd.GeoDataFrame, speed_kmh: float,
+                max_snap_m: float = DEFAULT_MAX_SNAP_M) -> "SitingData":
+        """Snap residents and candidates; existing ``facilities`` carry a ``type`` column."""
+        if len(candidates) == 0:
+            raise PlanningError("optimize_no_candidates")
+        notes = []
+        snaps = []
+        for layer in (demand, candidates):
+            snapped = snap_points(network, layer, max_snap_m)
+            if snapped.n_dropped:
+                notes.append(warning_text("points_some_far", n=snapped.n_dropped, total=snapped.n_input,
+                                          max_m=max_snap_m))
+            snaps.append(snapped)
+        return cls(network, demand.iloc[snaps[0].kept].to_crs(network.crs).reset_index(drop=True),
+                   candidates.iloc[snaps[1].kept].to_crs(network.crs).reset_index(drop=True),
+                   facilities, speed_mps(speed_kmh), snaps[0], snaps[1], max_snap_m, notes)
+
+    def reach(self, minutes: float) -> sp.csr_array:
+        """Candidates (rows) × residents (columns) within ``minutes`` on foot, in seconds."""
+        if minutes not in self._reach:
+            self._reach[minutes] = reach_seconds(self.network, self.candidate_snap, self.demand_snap,
+                                                 self.speed_mps, minutes * 60)
+        return self._reach[minutes]
+
+    def already_covered(self, ftype: FacilityType, minutes: float) -> np.ndarray:
+        """Residents an existing facility of ``ftype`` already reaches within ``minutes``."""
+        existing = self.facilities[self.facilities["type"] == ftype.key]
+        if existing.empty:
+            return np.zeros(len(self.demand), bool)
+        snapped = snap_points(self.network, existing, self.max_snap_m)
+        return nearest_seconds(self.network, snapped, self.demand_snap, self.speed_mps, minutes * 60) <= minutes * 60
+
+    def candidate_values(self, role: str, default: float) -> np.ndarray:
+        """A candidate column (``cost_yuan``, ``capacity``) where given, else the catalogue default."""
+        values = numeric_column(self.candidates, role, "candidates", required=False)
+        return np.full(len(self.candidates), float(default)) if values is None else values.to_numpy(float)
+
+    @property
+    def communities(self) -> np.ndarray:
+        return self.demand["community"].astype(str).to_numpy()
+
+
+def _model_type(data: SitingData, ftype: FacilityType) -> ModelType:
+    return ModelType(name=ftype.key, reach=data.reach(ftype.tier_minutes), weights=served_weight(data.demand, ftype),
+                     costs_yuan=data.candidate_values("cost_yuan", ftype.default_cost_yuan),
+                     already_covered=data.already_covered(ftype, ftype.tier_minutes))
+
+
+def build_model(data: SitingData, model: str, types: list[FacilityType], params: dict):
+    """The model ``model`` (one of :data:`MODELS`) for ``types`` with the user's ``params``.
+
+    Parameters
+    ----------
+    params
+        ``p`` (new sites), ``share`` (LSCP cover share), ``budget_yuan``, ``minutes`` (tier
+        override), ``cars_per_household`` (parking), ``equity_floor`` (budget model).
+    """
+    common = {"candidates": data.candidates, "communities": data.communities}
+    if model == "budget":
+        return MultiTypeBudget.from_types([_model_type(data, t) for t in types], params["budget_yuan"],
+                                          equity_floor=params.get("equity_floor"), **common)
+    ftype = types[0]
+    minutes = params.get("minutes") or (P_MEDIAN_MINUTES if model == "p_median" else ftype.tier_minutes)
+    reach, weights = data.reach(minutes), served_weight(data.demand, ftype)
+    costs = data.candidate_values("cost_yuan", ftype.default_cost_yuan)
+    already = data.already_covered(ftype, minutes)
+    if model == "mclp":
+        return MCLP.from_reach(reach, weights, params["p"], already_covered=already, costs=costs,
+                               budget_yuan=params.get("budget_yuan"), **common)
+    if model == "lscp":
+        return LSCP.from_reach(reach, weights, params.get("share", 1.0), already_covered=already, costs=costs,
+                               demand_ids=data.demand["id"].astype(str).to_numpy(), **common)
+    if model == "p_median":
+        return PMedian.from_reach(reach, weights, params["p"], demand_ids=data.demand["id"].astype(str).to_numpy(),
+                                  **common)
+    capacity = data.candidate_values("capacity", ftype.default_capacity)
+    if model == "capacitated":
+        return CapacitatedCoverage.from_reach(reach, weights, capacity, p=params.get("p"), costs=costs,
+                                              budget_yuan=params.get("budget_yuan"), **common)
+    if model == "parking":
+        households = data.demand["population"].to_numpy(float) / PEOPLE_PER_HOUSEHOLD
+        return ParkingDeficit.from_reach(reach, households, params["cars_per_household"],
+                                         np.zeros(len(households)), capacity, costs / np.maximum(capacity, 1),
+                                         params["budget_yuan"], **common)
+    raise PlanningError("optimize_model_unknown", model=model, known=", ".join(MODELS))
+
+
+def plan_coverage(data: SitingData, sites: pd.DataFrame, types: list[FacilityType]) -> pd.DataFrame:
+    """People (and people 60+) within each type's tier before and after ``sites``, per community.
+
+    ``sites`` are a result's chosen rows (``candidate_index``, and ``type`` for multi-type plans).
+    """
+    pop, pop60 = data.demand["population"].to_numpy(float), data.demand["pop_60plus"].to_numpy(float)
+    frames = []
+    for ftype in types:
+        before = data.already_covered(ftype, ftype.tier_minutes)
+        chosen = sites if "type" not in sites else sites[sites["type"] == ftype.key]
+        after = before | reached_by(data.reach(ftype.tier_minutes), chosen["candidate_index"].to_numpy())
+        frames.append(pd.DataFrame({
+            "community": data.demand["community"].to_numpy(), "type": ftype.key,
+            "tier_minutes": int(round(ftype.tier_minutes)), "population": pop, "population_60_plus": pop60,
+            "covered_before": pop * before, "covered_after": pop * after,
+            "covered_60_plus_before": pop60 * before, "covered_60_plus_after": pop60 * after,
+        }))
+    return pd.concat(frames).groupby(["community", "type", "tier_minutes"], as_index=False).sum()

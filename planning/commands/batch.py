@@ -9,7 +9,7 @@ import geopandas as gpd
 from planning.areas import facility_types_column, load_demand
 from planning.batch import read_areas, run_batch, write_batch_gpkg
 from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_walk_args, minutes_list, print_notes, summary_text
+from planning.commands.common import add_layer_args, add_walk_args, minutes_list, print_notes, summary_text
 from planning.errors import PlanningError, warning_text
 from planning.loaders import find_column, read_points, read_vector
 from planning.network import WalkNetwork, load_network
@@ -23,13 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    " / walking coverage (optionally MCLP) of every street-office area, in parallel"
                                    " on Dask, merged into one GeoPackage")
     p.add_argument("--areas", required=True, help="街道范围（面，含名称/代码）/ street-office polygons (name, code)")
-    p.add_argument("--network", required=True, help="全市路网文件 / the city's network file")
-    p.add_argument("--facilities", required=True, help="设施点文件（含 type 列）/ facility points (with a type column)")
-    p.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
-    p.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）/ resident points (default: network edge population)")
-    p.add_argument("--boundaries", help="社区边界，用于按社区汇总 / community polygons to summarise by")
+    add_layer_args(p, required=True)
     p.add_argument("--candidates", help="MCLP 候选点（默认每个街区一个）/ MCLP candidate sites (default: one per street block)")
-    p.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
     p.add_argument("--mclp-p", type=int, help="每个街道每类设施新建数量（MCLP）/ new sites per area and type (MCLP)")
     p.add_argument("--out", required=True, help="输出文件夹 / output folder")
     p.add_argument("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（默认本机集群）/ Dask scheduler address (default: local cluster)")

@@ -31,6 +31,19 @@ def add_walk_args(parser: argparse.ArgumentParser, tiers: bool = True) -> None:
                             help="生活圈分钟数 / life-circle tiers in minutes (default 5,10,15)")
 
 
+def add_layer_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """The user's own layers: ``--network``, ``--facilities`` (+ ``--facility-type``),
+    ``--boundaries``, ``--demand`` and ``--types``; network and facilities required or not."""
+    parser.add_argument("--network", required=required, help="路网文件 .graphml(.gz)/.osm/.osm.pbf / network file")
+    parser.add_argument("--facilities", required=required,
+                        help="设施点文件（含 type 列）/ facility points (with a type column)")
+    parser.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
+    parser.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
+    parser.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）"
+                                         " / resident points with population (default: network edge population)")
+    parser.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+
+
 def print_notes(notes: list[tuple[str, str]]) -> None:
     for zh, en in notes:
         print(f"提示 / Note: {zh} / {en}")

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from planning.areas import area_from_files
 from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_walk_args, minutes_list, print_notes, summary_text
+from planning.commands.common import add_layer_args, add_walk_args, minutes_list, print_notes, summary_text
 from planning.export import write_coverage_gpkg
 from planning.summary import compute_coverage
 
@@ -16,12 +16,7 @@ from planning.summary import compute_coverage
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("coverage", help="计算步行覆盖 / compute walking coverage",
                        description="计算每类设施的 5/10/15 分钟步行覆盖 / walking coverage of each facility type")
-    p.add_argument("--network", required=True, help="路网文件 .graphml(.gz)/.osm/.osm.pbf / network file")
-    p.add_argument("--facilities", required=True, help="设施点文件（含 type 列）/ facility points (with a type column)")
-    p.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
-    p.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
-    p.add_argument("--demand", help="居民点（含 population 列）/ resident points with population")
-    p.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+    add_layer_args(p, required=True)
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p)
     p.set_defaults(handler=run)

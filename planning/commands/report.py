@@ -6,7 +6,7 @@ from pathlib import Path
 
 from planning.areas import Area, area_from_files, demo_areas, load_demo_area
 from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_walk_args, minutes_list, print_notes
+from planning.commands.common import add_layer_args, add_walk_args, minutes_list, print_notes
 from planning.errors import PlanningError
 from planning.reports import ReportData, prepare_report_data, report_format, write_report
 from planning.reports.content import MEETS_SHARE
@@ -17,12 +17,7 @@ from planning.voting import VotingService
 def add_area_args(parser: argparse.ArgumentParser) -> None:
     """``--area`` or ``--network`` with the optional layers, ``--types``, ``--scenario`` and walking settings."""
     parser.add_argument("--area", help=f"内置示例区域 / built-in demo area ({', '.join(demo_areas())})")
-    parser.add_argument("--network", help="路网文件 .graphml(.gz)/.osm/.osm.pbf / network file")
-    parser.add_argument("--facilities", help="设施点文件（含 type 列）/ facility points (with a type column)")
-    parser.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
-    parser.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
-    parser.add_argument("--demand", help="居民点（含 population 列）/ resident points with population")
-    parser.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+    add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
 

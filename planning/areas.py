@@ -210,7 +210,9 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
         layer = read_points(facilities_path, coord_system)
         notes += layer.notes
         facilities = facility_types_column(layer.gdf, catalogue, facility_type, Path(facilities_path).name)
-        facilities = facilities.to_crs(network.crs).assign(source="upload")
+        name = find_column(facilities.columns, "name")
+        facilities = facilities.to_crs(network.crs).assign(
+            source="upload", name=facilities[name].fillna("").astype(str) if name else "")
         sources["facilities"] = Path(facilities_path).name
     else:
         facilities = derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])

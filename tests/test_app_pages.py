@@ -132,3 +132,40 @@ def test_poll_created_voted_with_a_code_and_published(env):
     assert receipts and receipts[0] in receipt
 
 
+
+
+def _upload_page(env) -> AppTest:
+    at = _app()
+    at.radio[0].set_value("upload").run()
+    return at
+
+
+def test_uploaded_network_and_facilities_replace_the_demo(env):
+    import gzip
+
+    import pandas as pd
+
+    from conftest import MISSION_TOWN
+    from planning.network import load_network
+
+    net = load_network(MISSION_TOWN)
+    lonlat = net.nodes_gdf().to_crs(4326).geometry.iloc[::90]
+    facilities = pd.DataFrame({"id": range(len(lonlat)), "type": "clinic", "lon": lonlat.x, "lat": lonlat.y})
+    at = _upload_page(env)
+    at.file_uploader[0].set_value(("MissionTown.graphml", gzip.decompress(MISSION_TOWN.read_bytes()), "application/xml"))
+    at.file_uploader[3].set_value(("clinics.csv", facilities.to_csv(index=False).encode(), "text/csv")).run()
+    _button(at, ui_table()["area_load_files"]["zh"]).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any(ui_table()["area_loaded"]["zh"] in s.value for s in at.success)
+
+
+def test_a_bad_upload_shows_a_bilingual_message_not_a_traceback(env):
+    from conftest import MISSION_TOWN
+
+    at = _upload_page(env)
+    at.file_uploader[0].set_value(("MissionTown.graphml.gz", MISSION_TOWN.read_bytes(), "application/gzip"))
+    at.file_uploader[3].set_value(("clinics.csv", b"", "text/csv")).run()
+    _button(at, ui_table()["area_load_files"]["zh"]).click().run()
+    assert not at.exception, at.exception
+    assert at.error and "空" in at.error[0].value  # 文件是空的 — the loader's own message

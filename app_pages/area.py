@@ -118,8 +118,8 @@ show_notes(st.session_state.get("upload_notes", []) if "custom_area" in st.sessi
 show_notes(cov.notes)
 if area.assumptions:
     with st.expander(t("area_assumptions")):
-        for line in area.assumptions:
-            st.write("• " + line)
+        for zh, en in area.assumptions:
+            st.write("• " + (zh if lang() == "zh" else en))
 if area.attribution:
     st.caption(t("area_attribution", text=area.attribution))
 

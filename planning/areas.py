@@ -18,13 +18,13 @@ import yaml
 
 from planning import derive
 from planning.catalogue import FacilityType, load_catalogue
-from planning.errors import PlanningError
+from planning.errors import PlanningError, warning_text
 from planning.network import WalkNetwork, file_digest, load_network
 from planning.paths import CACHE_DIR, DATA_DIR
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"
-CACHE_VERSION = "2"  # bump when derivation changes, so old caches are rebuilt
+CACHE_VERSION = "3"  # bump when derivation changes, so old caches are rebuilt
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Area:
     facilities: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
     sources: dict[str, str] = field(default_factory=dict)
-    assumptions: list[str] = field(default_factory=list)
+    assumptions: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
     attribution: str = ""
 
     @property
@@ -123,10 +123,10 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
         sources={"network": "osm", "demand": "derived", "communities": "derived",
                  "facilities": "osm", "candidates": "derived"},
         assumptions=[
-            f"demand: residential buildings × levels (default {spec['default_levels']}) ÷ "
-            f"{spec['floor_m2_per_person']} m² per person; 60+ share {spec['elderly_share']}",
-            f"communities: street blocks grouped to ≈{spec['community_population']} residents",
-            "candidates: one site per street block",
+            warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
+                         share=spec["elderly_share"]),
+            warning_text("assumption_communities", population=spec["community_population"]),
+            warning_text("assumption_candidates"),
         ],
         attribution=spec["attribution"],
     )

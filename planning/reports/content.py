@@ -187,7 +187,7 @@ def method_section(data: ReportData, lang: str, share: float, notes: Sequence[st
         label("method_standards", lang) + ("：" if lang == "zh" else ": ")
         + ("；" if lang == "zh" else "; ").join(f"{t.name(lang)} — {t.standard}" for t in data.types),
     ]
-    assumptions = list(data.area.assumptions) + [zh if lang == "zh" else en for zh, en in data.coverage.notes]
+    assumptions = [zh if lang == "zh" else en for zh, en in [*data.area.assumptions, *data.coverage.notes]]
     if assumptions:
         paragraphs.append(label("method_area_notes", lang) + ("：" if lang == "zh" else ": ") + "; ".join(assumptions))
     return Section(label("sec_method", lang), paragraphs + list(notes))

@@ -236,6 +236,7 @@ def _solve_pulp(program: LinearProgram, solver: str, time_limit_s, mip_gap) -> S
         outcome = _highs_outcome(problem.solverModel)  # PuLP calls a time-limited run "Optimal"
         if outcome.values is not None:  # HiGHS columns follow PuLP's name order, not ours
             outcome.values = np.array([v.varValue or 0.0 for v in variables])
+            outcome.objective += program.offset  # pulp.HiGHS does not pass the objective constant
         return outcome
     for var, value in (start or {}).items():
         var.setInitialValue(value)
@@ -251,4 +252,6 @@ def _solve_pulp(program: LinearProgram, solver: str, time_limit_s, mip_gap) -> S
         return SolverOutcome(status, None, float("nan"), float("nan"), 0.0)
     values = np.array([v.varValue or 0.0 for v in variables])
     gap = 0.0 if status == "optimal" else float("nan")
-    return SolverOutcome(status, values, float(pulp.value(problem.objective)), gap, 0.0)
+    objective = pulp.value(problem.objective)  # None when the objective is only a constant
+    objective = float(program.cost @ values + program.offset) if objective is None else float(objective)
+    return SolverOutcome(status, values, objective, gap, 0.0)

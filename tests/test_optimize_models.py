@@ -160,3 +160,89 @@ def test_floor_area_lets_one_building_host_two_types_that_fit():
     assert one_each.objective == pytest.approx(300.0)  # one facility per site: the clinic wins site 0
     assert shared.objective == pytest.approx(450.0)  # 100 + 150 m² fit in 250 m²: both at site 0
     assert list(shared.sites["candidate_index"]) == [0, 0]
+
+
+def random_reach(seed: int, n_candidates: int = 10, n_demand: int = 40, density: float = 0.5) -> tuple[sp.csr_array, np.ndarray]:
+    """Random sparse reach with many tied walking seconds; every demand point reachable."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_candidates, n_demand)) < density
+    mask[rng.integers(0, n_candidates, n_demand), np.arange(n_demand)] = True
+    seconds = rng.integers(0, 12, (n_candidates, n_demand)) * 30.0  # ties, and explicit zeros
+    rows, cols = np.nonzero(mask)
+    reach = sp.csr_array((seconds[rows, cols], (rows, cols)), shape=mask.shape)
+    return reach, rng.integers(0, 30, n_demand).astype(float)  # some zero weights
+
+
+def brute_force_p_median(reach: sp.csr_array, weights: np.ndarray, p: int) -> float:
+    from itertools import combinations
+
+    dense = np.full(reach.shape, np.inf)
+    dense[np.repeat(np.arange(reach.shape[0]), np.diff(reach.indptr)), reach.indices] = reach.data
+    need = weights > 0
+    best = np.inf
+    for sites in combinations(range(reach.shape[0]), p):
+        nearest = dense[list(sites)].min(axis=0)[need]
+        if np.isfinite(nearest).all():
+            best = min(best, float(nearest @ weights[need]))
+    return best
+
+
+class _AssignmentPMedian(PMedian):
+    formulation = "assignment"
+
+
+class _PrefixPMedian(PMedian):
+    formulation = "radius_prefix"
+
+
+class _ChainedPMedian(PMedian):
+    formulation = "radius"  # the default
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_p_median_radius_formulation_equals_assignment_formulation_and_brute_force(seed):
+    reach_set, weights = random_reach(seed)
+    for p in (1, 2, 3, 8):
+        expected = brute_force_p_median(reach_set, weights, p)
+        for cls in (PMedian, _AssignmentPMedian, _PrefixPMedian, _ChainedPMedian):
+            result = cls.from_reach(reach_set, weights, p).solve()
+            if not np.isfinite(expected):
+                assert result.status == "infeasible", (cls.formulation, p)
+                continue
+            assert result.status == "optimal", (cls.formulation, p)
+            assert result.objective == pytest.approx(expected, rel=1e-9), (cls.formulation, p)
+            assert len(result.site_index) == p
+
+
+def test_p_median_radius_program_is_smaller_and_its_lp_bound_is_the_prefix_bound():
+    from optimize._program import solve_program
+
+    reach_set, weights = random_reach(7, n_candidates=12, n_demand=80, density=0.8)
+    chained, prefix = _ChainedPMedian.from_reach(reach_set, weights, 3), _PrefixPMedian.from_reach(reach_set, weights, 3)
+    assignment = _AssignmentPMedian.from_reach(reach_set, weights, 3)
+    assert chained.program.matrix.nnz < prefix.program.matrix.nnz
+    assert chained.program.matrix.nnz < assignment.program.matrix.nnz
+    assert PMedian.from_reach(reach_set, weights, 3).program.matrix.nnz == chained.program.matrix.nnz
+    for model in (chained, prefix):
+        model.program.integer[:] = False  # the same LP relaxation
+    assert solve_program(chained.program).objective == pytest.approx(solve_program(prefix.program).objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["pulp_highs", "cbc"])
+@pytest.mark.parametrize("cls", [_PrefixPMedian, _ChainedPMedian])
+def test_p_median_pulp_routes_agree_with_highs_on_the_radius_program(solver, cls):
+    reach_set, weights = random_reach(3, n_candidates=12, n_demand=60)
+    model = cls.from_reach(reach_set, weights, 3)
+    assert model.solve(solver).objective == pytest.approx(model.solve().objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("cls", [_PrefixPMedian, _ChainedPMedian])
+def test_p_median_greedy_start_is_feasible_for_the_radius_program(cls):
+    reach_set, weights = random_reach(4, n_candidates=12, n_demand=60, density=0.8)
+    program = cls.from_reach(reach_set, weights, 3).program
+    assert program.start is not None
+    activity = program.matrix @ program.start
+    assert (activity >= program.row_lower - 1e-9).all() and (activity <= program.row_upper + 1e-9).all()
+    greedy = program.cost @ program.start + program.offset
+    assert greedy >= brute_force_p_median(reach_set, weights, 3) - 1e-6
+

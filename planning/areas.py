@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 import yaml
 

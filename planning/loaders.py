@@ -14,7 +14,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 import yaml
 

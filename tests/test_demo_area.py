@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import shapely
 
 from planning.areas import load_demo_area

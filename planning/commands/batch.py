@@ -8,8 +8,7 @@ import geopandas as gpd
 
 from planning.areas import facility_types_column, load_demand
 from planning.batch import read_areas, run_batch, write_batch_gpkg
-from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_layer_args, add_walk_args, minutes_list, print_notes, summary_text
+from planning.commands.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
 from planning.errors import PlanningError, warning_text
 from planning.loaders import find_column, read_points, read_vector
 from planning.network import WalkNetwork, load_network
@@ -57,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_file():
         raise PlanningError("batch_out_is_file", path=out)
-    catalogue = load_catalogue()
-    types = resolve_types(args.types, catalogue)
-    tiers = minutes_list(args.minutes)
+    catalogue, types, tiers = types_and_tiers(args)
     network = load_network(args.network)
     areas, notes = read_areas(args.areas, network.crs, args.coord_system)
     demand, more = _demand(args, network)

@@ -5,6 +5,7 @@ import argparse
 
 import pandas as pd
 
+from planning.catalogue import FacilityType, load_catalogue, resolve_types
 from planning.coverage import DEFAULT_SPEED_KMH, TIERS_MINUTES
 from planning.errors import PlanningError
 
@@ -42,6 +43,12 @@ def add_layer_args(parser: argparse.ArgumentParser, required: bool = False) -> N
     parser.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）"
                                          " / resident points with population (default: network edge population)")
     parser.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+
+
+def types_and_tiers(args: argparse.Namespace) -> tuple[dict[str, FacilityType], list[FacilityType], tuple[float, ...]]:
+    """The catalogue, the facility types named by ``--types`` and the tiers of ``--minutes``."""
+    catalogue = load_catalogue()
+    return catalogue, resolve_types(args.types, catalogue), minutes_list(args.minutes)
 
 
 def print_notes(notes: list[tuple[str, str]]) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from planning.areas import area_from_files
-from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_layer_args, add_walk_args, minutes_list, print_notes, summary_text
+from planning.commands.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
 from planning.export import write_coverage_gpkg
 from planning.summary import compute_coverage
 
@@ -23,9 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    catalogue = load_catalogue()
-    types = resolve_types(args.types, catalogue)
-    tiers = minutes_list(args.minutes)
+    _, types, tiers = types_and_tiers(args)
     with tqdm(total=3, desc="覆盖分析 / coverage", unit="step") as bar:
         area, notes = area_from_files(args.network, args.facilities, args.demand, args.boundaries,
                                       args.facility_type, args.coord_system)

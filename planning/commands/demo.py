@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 
 from planning.areas import DEFAULT_AREA, demo_areas, load_demo_area
-from planning.catalogue import load_catalogue, resolve_types
-from planning.commands.common import add_walk_args, minutes_list, print_notes, summary_text
+from planning.commands.common import add_walk_args, print_notes, summary_text, types_and_tiers
 from planning.summary import compute_coverage
 
 
@@ -19,9 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    catalogue = load_catalogue()
-    types = resolve_types(args.types, catalogue)
-    tiers = minutes_list(args.minutes)
+    catalogue, types, tiers = types_and_tiers(args)
     area = load_demo_area(args.area)
     result = compute_coverage(area.network, area.demand, area.facilities, types, area.communities,
                               tiers, args.speed_kmh)

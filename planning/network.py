@@ -32,7 +32,8 @@ class WalkNetwork:
     Attributes
     ----------
     graph
-        The osmnx-style MultiDiGraph as loaded (projected).
+        The osmnx-style MultiDiGraph as loaded (projected); ``None`` for a part cut out of a
+        larger network (:meth:`subnetwork`), which the search does not need.
     node_ids
         Graph node id at each node position used by the arrays.
     x, y
@@ -45,7 +46,7 @@ class WalkNetwork:
         geometry — what points snap to.
     """
 
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph | None
     node_ids: np.ndarray
     x: np.ndarray
     y: np.ndarray
@@ -64,6 +65,23 @@ class WalkNetwork:
         """Nodes as points with their graph ids in column ``node_id``."""
         return gpd.GeoDataFrame({"node_id": self.node_ids},
                                 geometry=gpd.points_from_xy(self.x, self.y), crs=self.crs)
+
+    def subnetwork(self, rows: np.ndarray) -> "WalkNetwork":
+        """The streets at positions ``rows`` of :attr:`edges` and their end nodes, indexed anew.
+
+        Built from the arrays, with no graph copy, so cutting a city into areas stays cheap.
+        """
+        edges = self.edges.iloc[np.asarray(rows)]
+        if len(edges) == 0:
+            raise PlanningError("network_no_edges")
+        u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+        ends = np.unique(np.concatenate([u, v]))
+        position = np.full(self.n_nodes, -1, dtype=np.int64)
+        position[ends] = np.arange(len(ends))
+        cut = edges.assign(u=position[u], v=position[v]).reset_index(drop=True)
+        return WalkNetwork(None, self.node_ids[ends], self.x[ends], self.y[ends],
+                           _undirected_csr(cut["u"].to_numpy(), cut["v"].to_numpy(),
+                                           cut["length_m"].to_numpy(), len(ends)), cut)
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> "WalkNetwork":

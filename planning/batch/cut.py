@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -58,8 +57,8 @@ def area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndar
     return first.astype(object).where(first.notna(), None).to_numpy()
 
 
-def cut_graph(network: WalkNetwork, polygon: shapely.Geometry, reach_m: float) -> nx.MultiDiGraph:
-    """The part of the network an area needs: every street within ``reach_m`` of it, whole.
+def cut_network(network: WalkNetwork, polygon: shapely.Geometry, reach_m: float) -> np.ndarray:
+    """Rows of ``network.edges`` an area needs: every street within ``reach_m`` of it, whole.
 
     Parameters
     ----------
@@ -72,12 +71,10 @@ def cut_graph(network: WalkNetwork, polygon: shapely.Geometry, reach_m: float) -
 
     Returns
     -------
-    networkx.MultiDiGraph
-        Induced subgraph on the ends of those streets (may have no edges).
+    numpy.ndarray
+        Edge rows (may be empty); :meth:`WalkNetwork.subnetwork` builds the area's network.
     """
-    hits = network.edges.sindex.query(shapely.buffer(polygon, reach_m), predicate="intersects")
-    ends = np.unique(np.concatenate([network.edges["u"].to_numpy()[hits], network.edges["v"].to_numpy()[hits]]))
-    return network.graph.subgraph(network.node_ids[ends].tolist()).copy()
+    return np.sort(network.edges.sindex.query(shapely.buffer(polygon, reach_m), predicate="intersects"))
 
 
 def within(points: gpd.GeoDataFrame, polygon: shapely.Geometry, distance_m: float) -> gpd.GeoDataFrame:

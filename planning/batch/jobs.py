@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import geopandas as gpd
 
-from planning.batch.cut import area_of_points, cut_graph, horizon_minutes, within
+from planning.batch.cut import area_of_points, cut_network, horizon_minutes, within
 from planning.batch.reach import DEFAULT_CHUNK
 from planning.batch.task import AreaJob
 from planning.catalogue import FacilityType
@@ -48,9 +48,10 @@ def area_jobs(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
     by_area = dict(tuple(demand.groupby("area", sort=False)))
     cand_area = area_of_points(candidates, areas) if candidates is not None else None
     for area in areas.itertuples():
+        rows = cut_network(network, area.geometry, buffer_m + DEFAULT_MAX_SNAP_M)
         yield AreaJob(
             code=area.code, name=area.name, polygon=area.geometry,
-            graph=cut_graph(network, area.geometry, buffer_m + DEFAULT_MAX_SNAP_M),
+            network=network.subnetwork(rows) if len(rows) else None,
             demand=by_area.get(area.code, demand.iloc[:0]),
             facilities=within(facilities, area.geometry, buffer_m),
             types=tuple(types), tiers=tuple(tiers), speed_kmh=speed_kmh, horizon_minutes=horizon,

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,13 +31,13 @@ class AreaJob:
     """Inputs of one area (all layers in the city network's projected CRS).
 
     ``demand`` holds only the area's residents (with ``community``); ``facilities`` those
-    within the horizon of it; ``graph`` the streets within horizon + snapping distance.
+    within the horizon of it; ``network`` the streets within horizon + snapping distance (``None`` if there are none).
     """
 
     code: str
     name: str
     polygon: shapely.Geometry
-    graph: nx.MultiDiGraph
+    network: WalkNetwork | None
     demand: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     types: tuple[FacilityType, ...]
@@ -86,9 +85,9 @@ def run_area(job: AreaJob) -> AreaOutcome:
 
 def _run_area(job: AreaJob) -> AreaOutcome:
     start = time.perf_counter()
-    if job.graph.number_of_edges() == 0:
+    if job.network is None:
         raise PlanningError("batch_area_no_network", area=job.name, buffer_m=job.buffer_m)
-    network = WalkNetwork.from_graph(job.graph)
+    network = job.network
     result = compute_coverage(network, job.demand, job.facilities, list(job.types), None, job.tiers, job.speed_kmh)
     demand = result.demand.assign(area=job.code)
     for ftype in job.types:

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from planning.errors import PlanningError
 from planning.network import WalkNetwork
-from planning.shortest_paths import Seeds, Targets, bounded_search
+from planning.shortest_paths import Targets, bounded_search
 from planning.snapping import Snapped
 
 TIERS_MINUTES = (5, 10, 15)
@@ -92,8 +92,7 @@ def nearest_seconds(network: WalkNetwork, facilities: Snapped, demand: Snapped,
     seconds = np.full(len(demand.kept), np.inf)
     if len(facilities.kept) == 0 or len(demand.kept) == 0:
         return seconds
-    one = facilities.seeds(network)
-    merged = Seeds(np.array([0, len(one.nodes)], dtype=np.int64), one.nodes, one.dist)
+    merged = facilities.seeds(network).as_one_source()
     row = bounded_search(network.csr, merged, demand.targets(network), cutoff_s * speed, n_threads=1)
     seconds[row.indices] = row.data / speed
     direct = _same_edge_pairs(facilities, demand)

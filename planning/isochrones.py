@@ -12,7 +12,7 @@ import shapely
 from shapely.ops import substring
 
 from planning.network import WalkNetwork
-from planning.shortest_paths import Seeds, Targets, bounded_search
+from planning.shortest_paths import Targets, bounded_search
 from planning.snapping import Snapped
 
 STREET_BUFFER_M = 50.0  # residents reach buildings up to about this far from the street
@@ -23,8 +23,7 @@ def node_metres_to_nearest(network: WalkNetwork, facilities: Snapped, cutoff_m: 
     out = np.full(network.n_nodes, np.inf)
     if len(facilities.kept) == 0:
         return out
-    one = facilities.seeds(network)
-    merged = Seeds(np.array([0, len(one.nodes)], dtype=np.int64), one.nodes, one.dist)
+    merged = facilities.seeds(network).as_one_source()
     row = bounded_search(network.csr, merged, Targets.nodes(network.n_nodes), cutoff_m, n_threads=1)
     out[row.indices] = row.data
     return out

@@ -51,6 +51,10 @@ class Seeds:
     def n_sources(self) -> int:
         return len(self.ptr) - 1
 
+    def as_one_source(self) -> "Seeds":
+        """All seeds as a single source: one search then gives the distance to the nearest."""
+        return Seeds(np.array([0, len(self.nodes)], dtype=np.int64), self.nodes, self.dist)
+
 
 @dataclass(frozen=True)
 class Targets:

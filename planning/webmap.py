@@ -78,8 +78,21 @@ def _legend_html(title: str, rows: list[tuple[str, str]]) -> str:
     )
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's ``control_scale`` adds feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
 def _new_map(basemap: BaseMap, tianditu_key: str) -> folium.Map:
-    m = folium.Map(tiles=None, control_scale=True, max_zoom=basemap.max_zoom)
+    m = folium.Map(tiles=None, max_zoom=basemap.max_zoom)
+    _MetricScale().add_to(m)
     for i, url in enumerate(basemap.tile_urls(tianditu_key)):
         folium.TileLayer(
             tiles=url, attr=basemap.attribution, name=basemap.label_zh if i == 0 else f"{basemap.label_zh} 注记",

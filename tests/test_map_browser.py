@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -88,6 +89,8 @@ def _check_drawn(frame, layers) -> None:
     assert frame.locator(".leaflet-marker-pane .awesome-marker").count() == len(layers.facilities) + len(layers.sites)
     assert frame.locator("canvas.leaflet-heatmap-layer").count() == 1
     assert frame.locator(".planning-legend").inner_text().startswith("覆盖比例")
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text()), "scale bar in metres only"
     font_loaded = "() => [...document.fonts].some(f => f.family.includes('Font Awesome') && f.status === 'loaded')"
     frame.locator("body").evaluate("async () => { await document.fonts.ready; }")
     assert frame.locator("body").evaluate(font_loaded), "icon font did not load"

@@ -15,7 +15,7 @@ from distributed import Client, LocalCluster, WorkerPlugin
 from conftest import MISSION_TOWN
 from planning.batch import run_batch
 from planning.batch.cut import horizon_minutes
-from planning.batch.jobs import area_jobs, demand_by_area
+from planning.batch.jobs import area_jobs, demand_by_area, prepare_city
 from planning.batch.runner import KEY_PREFIX
 from planning.batch.task import run_area
 from planning.catalogue import load_catalogue, resolve_types
@@ -88,8 +88,9 @@ def test_batch_on_two_worker_processes_equals_one_process_on_the_whole_network(c
     assert_same_as_reference(result, reference, types)
     # the border matters: some residents' nearest facility lies in another area
     outside = 0
-    for job in area_jobs(network, areas, demand_by_area(demand, areas)[0].assign(community="x"), facilities,
-                         types, TIERS, SPEED_KMH):
+    located, _ = demand_by_area(demand, areas)
+    city = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
+    for job in area_jobs(city, areas, located.assign(community="x")):
         outside += int((~job.facilities.within(job.polygon)).sum())
     assert outside > 0
 
@@ -100,7 +101,8 @@ def test_an_area_cut_without_the_walking_buffer_gets_wrong_minutes(city, referen
     located, _ = demand_by_area(demand, areas)
     kept, _ = reference
     wrong = 0
-    for job in area_jobs(network, areas, located.assign(community=located["area"]), facilities, types, TIERS, SPEED_KMH):
+    city = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
+    for job in area_jobs(city, areas, located.assign(community=located["area"])):
         bare = job.__class__(**{**job.__dict__, "facilities": job.facilities[job.facilities.within(job.polygon)]})
         minutes = run_area(bare).demand["minutes_to_meal_hall"]
         wrong += int((minutes != kept.loc[minutes.index, "minutes_to_meal_hall"]).sum())

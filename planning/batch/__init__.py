@@ -12,7 +12,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from planning.batch.cut import horizon_minutes, read_areas
-from planning.batch.jobs import area_jobs, demand_by_area
+from planning.batch.jobs import city_areas, demand_by_area, prepare_city
 from planning.batch.merge import BatchResult, merge_run, write_batch_gpkg
 from planning.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
 from planning.batch.runner import dask_client, run_jobs
@@ -64,10 +64,9 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
     demand, notes = demand_by_area(demand, areas)
     if communities is None:
         demand = demand.assign(community=demand["area"])
-    jobs = area_jobs(network, areas, demand, facilities.to_crs(network.crs), types, tuple(tiers), speed_kmh,
-                     mclp_p, candidates.to_crs(network.crs) if candidates is not None else None, chunk)
+    city = prepare_city(network, areas, facilities, types, tuple(tiers), speed_kmh, mclp_p, candidates, chunk)
     with dask_client(scheduler, workers, memory_limit) as client:
-        run = run_jobs(client, jobs, len(areas), retries=retries, progress=progress)
+        run = run_jobs(client, city, city_areas(areas, demand), retries=retries, progress=progress)
     result = merge_run(run, areas, communities, types, tuple(tiers), network.crs)
     result.notes[:0] = notes
     return result

@@ -1,18 +1,66 @@
-"""Building the area jobs from the city's layers, one at a time (see :mod:`planning.batch.cut`)."""
+"""The city's shared layers, and cutting one area's job out of them (see :mod:`planning.batch.cut`).
+
+The main process prepares a :class:`City` (network and facilities) once; the runner sends it
+to every worker once (``client.scatter``), and each task carries one :class:`Area` (polygon and
+residents) and cuts the area's network on the worker. The main process thus does no per-area
+network work, and each resident crosses the wire once each way.
+"""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from planning.batch.cut import area_of_points, cut_network, horizon_minutes, within
 from planning.batch.reach import DEFAULT_CHUNK
-from planning.batch.task import AreaJob
+from planning.batch.task import AreaJob, AreaOutcome, run_area
 from planning.catalogue import FacilityType
 from planning.coverage import speed_mps
 from planning.errors import warning_text
 from planning.network import WalkNetwork
 from planning.snapping import DEFAULT_MAX_SNAP_M, snap_points
+
+
+@dataclass(frozen=True)
+class Area:
+    """One street office: its code, name, polygon and residents (network CRS)."""
+
+    code: str
+    name: str
+    polygon: shapely.Geometry
+    demand: gpd.GeoDataFrame
+
+
+@dataclass(frozen=True)
+class City:
+    """What the areas share (layers in the network's projected CRS).
+
+    ``network`` carries no networkx graph (the arrays are all a cut needs); ``facilities`` are
+    those of the evaluated types that snap to the network.
+    """
+
+    network: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    types: tuple[FacilityType, ...]
+    tiers: tuple[float, ...]
+    speed_kmh: float
+    mclp_p: int | None = None
+    candidates: gpd.GeoDataFrame | None = None
+    candidate_area: np.ndarray | None = None
+    chunk: int = DEFAULT_CHUNK
+
+    @property
+    def horizon_minutes(self) -> float:
+        return horizon_minutes(self.tiers, list(self.types))
+
+    @property
+    def buffer_m(self) -> float:
+        """Longest walk any result needs, in metres."""
+        return self.horizon_minutes * 60 * speed_mps(self.speed_kmh)
 
 
 def demand_by_area(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list]:
@@ -26,35 +74,61 @@ def demand_by_area(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[g
     return demand[~outside], notes
 
 
-def area_jobs(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
-              facilities: gpd.GeoDataFrame, types: list[FacilityType], tiers: tuple[float, ...],
-              speed_kmh: float, mclp_p: int | None = None, candidates: gpd.GeoDataFrame | None = None,
-              chunk: int = DEFAULT_CHUNK) -> Iterator[AreaJob]:
-    """One job per area, in the areas' order, each cut when it is asked for.
+def prepare_city(network: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, types: list[FacilityType], tiers: tuple[float, ...],
+                 speed_kmh: float, mclp_p: int | None = None, candidates: gpd.GeoDataFrame | None = None,
+                 chunk: int = DEFAULT_CHUNK) -> City:
+    """The shared layers of a batch, in the network CRS.
 
     Parameters
     ----------
-    demand
-        Residents with ``area`` (from :func:`demand_by_area`) and ``community`` columns.
+    areas
+        Street offices (``code``), to tell which area each candidate lies in.
     facilities
-        Existing facilities (``type`` column) of the types to evaluate.
+        Existing facilities (``type`` column); other types are dropped.
     candidates
         Candidate sites for MCLP; ``None`` uses one site per street block of each area.
     """
-    horizon = horizon_minutes(tiers, types)
-    buffer_m = horizon * 60 * speed_mps(speed_kmh)
+    facilities = facilities.to_crs(network.crs)
     facilities = facilities[facilities["type"].isin([t.key for t in types])]
-    facilities = facilities.iloc[snap_points(network, facilities).kept] if len(facilities) else facilities
-    by_area = dict(tuple(demand.groupby("area", sort=False)))
-    cand_area = area_of_points(candidates, areas) if candidates is not None else None
-    for area in areas.itertuples():
-        rows = cut_network(network, area.geometry, buffer_m + DEFAULT_MAX_SNAP_M)
-        yield AreaJob(
-            code=area.code, name=area.name, polygon=area.geometry,
-            network=network.subnetwork(rows) if len(rows) else None,
-            demand=by_area.get(area.code, demand.iloc[:0]),
-            facilities=within(facilities, area.geometry, buffer_m),
-            types=tuple(types), tiers=tuple(tiers), speed_kmh=speed_kmh, horizon_minutes=horizon,
-            buffer_m=buffer_m, mclp_p=mclp_p,
-            candidates=candidates[cand_area == area.code] if candidates is not None else None, chunk=chunk,
-        )
+    if len(facilities):
+        facilities = facilities.iloc[snap_points(network, facilities).kept]
+    if candidates is not None:
+        candidates = candidates.to_crs(network.crs)
+    return City(dataclasses.replace(network, graph=None), facilities, tuple(types), tuple(tiers), speed_kmh, mclp_p, candidates,
+                area_of_points(candidates, areas) if candidates is not None else None, chunk)
+
+
+def city_areas(areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> list[Area]:
+    """Each street office (``code``, ``name``, geometry) with its residents.
+
+    ``demand`` has ``area`` (from :func:`demand_by_area`) and ``community`` columns.
+    """
+    residents = dict(tuple(demand.groupby("area", sort=False)))
+    return [Area(str(a.code), str(a.name), a.geometry, residents.get(a.code, demand.iloc[:0]))
+            for a in areas.itertuples()]
+
+
+def cut_area(city: City, area: Area) -> AreaJob:
+    """One area's job: the streets within its walking buffer, its residents, the facilities near it."""
+    buffer_m = city.buffer_m
+    rows = cut_network(city.network, area.polygon, buffer_m + DEFAULT_MAX_SNAP_M)
+    return AreaJob(
+        code=area.code, name=area.name, polygon=area.polygon,
+        network=city.network.subnetwork(rows) if len(rows) else None,
+        demand=area.demand,
+        facilities=within(city.facilities, area.polygon, buffer_m),
+        types=city.types, tiers=city.tiers, speed_kmh=city.speed_kmh, horizon_minutes=city.horizon_minutes,
+        buffer_m=buffer_m, mclp_p=city.mclp_p,
+        candidates=city.candidates[city.candidate_area == area.code] if city.candidates is not None else None,
+        chunk=city.chunk,
+    )
+
+
+def area_jobs(city: City, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> Iterator[AreaJob]:
+    """Every area's job, in the areas' order, each cut when it is asked for (single process)."""
+    return (cut_area(city, area) for area in city_areas(areas, demand))
+
+
+def run_city_area(city: City, area: Area) -> AreaOutcome:
+    """The task a worker runs: cut the area from the city it holds, then compute it."""
+    return run_area(cut_area(city, area))

@@ -1,7 +1,8 @@
-"""Running area jobs on dask.distributed: a local cluster by default, or a running scheduler.
+"""Running the areas on dask.distributed: a local cluster by default, or a running scheduler.
 
-Jobs are submitted lazily, a bounded number in flight, so neither this process nor the
-scheduler ever holds every area's network at once. A task that raises is retried
+The city's shared layers go to every worker once (``client.scatter``, broadcast); each task
+then carries one area's polygon and cuts its own network there, so a worker holds one area's
+cut at a time. Tasks are submitted a bounded number in flight. A task that raises is retried
 (``retries``); a task whose worker dies is rescheduled by Dask on another worker. An area that
 still fails is never dropped: it comes back as a row of :attr:`BatchRun.failures`.
 """
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
 from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
-from planning.batch.task import AreaFailure, AreaJob, AreaOutcome, run_area
+from planning.batch.jobs import Area, City, run_city_area
+from planning.batch.task import AreaFailure, AreaOutcome
 from planning.errors import PlanningError
 
 KEY_PREFIX = "batch-area-"
@@ -57,53 +59,55 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
         yield client
 
 
-def _failure(job: AreaJob, exc: BaseException) -> dict:
+def _failure(area: Area, exc: BaseException) -> dict:
     if isinstance(exc, AreaFailure):
         code, zh, en = exc.code, exc.zh, exc.en
     else:  # a crash (bug, out of memory, worker killed too often): keep its reason
-        err = PlanningError("batch_area_crashed", area=job.name, reason=f"{type(exc).__name__}: {exc}"[:300])
+        err = PlanningError("batch_area_crashed", area=area.name, reason=f"{type(exc).__name__}: {exc}"[:300])
         code, zh, en = err.code, err.message("zh"), err.message("en")
-    return {"area": job.code, "name": job.name, "error_code": code, "error_zh": zh, "error_en": en}
+    return {"area": area.code, "name": area.name, "error_code": code, "error_zh": zh, "error_en": en}
 
 
-def run_jobs(client: Client, jobs: Iterable[AreaJob], n_jobs: int, retries: int = 1,
+def run_jobs(client: Client, city: City, areas: list[Area], retries: int = 1,
              in_flight: int | None = None, progress: bool = True) -> BatchRun:
-    """Run every job on ``client``'s cluster, showing progress as areas finish.
+    """Run every area on ``client``'s cluster, showing progress as areas finish.
 
     Parameters
     ----------
-    jobs
-        Area jobs, consumed lazily.
-    n_jobs
-        How many ``jobs`` yields (for the progress bar).
+    city
+        The shared layers, sent to each worker once.
     retries
         Extra attempts for an area whose task raised.
     in_flight
-        Most jobs submitted but not finished (default: twice the worker threads).
+        Most areas submitted but not finished (default: twice the worker threads).
     """
     n_threads = sum(client.nthreads().values()) or 1
     in_flight = in_flight or 2 * n_threads
-    source, token = iter(jobs), uuid.uuid4().hex[:8]
-    waiting: dict[str, AreaJob] = {}
+    shared = client.scatter(city, broadcast=True, hash=False)
+    source, token = iter(areas), uuid.uuid4().hex[:8]
+    waiting: dict[str, Area] = {}
     finished = as_completed()
 
     def submit_next() -> None:
-        job = next(source, None)
-        if job is not None:
-            future = client.submit(run_area, job, key=f"{KEY_PREFIX}{job.code}-{token}", retries=retries, pure=False)
-            waiting[future.key] = job
+        area = next(source, None)
+        if area is not None:
+            future = client.submit(run_city_area, shared, area, key=f"{KEY_PREFIX}{area.code}-{token}",
+                                   retries=retries, pure=False)
+            waiting[future.key] = area
             finished.add(future)
 
     for _ in range(in_flight):
         submit_next()
-    outcomes, failures = [], []
-    for future in tqdm(finished, total=n_jobs, desc="街道 / areas", unit="area", disable=not progress):
-        job = waiting.pop(future.key)
+    outcomes: list[AreaOutcome] = []
+    failures = []
+    for future in tqdm(finished, total=len(areas), desc="街道 / areas", unit="area", disable=not progress):
+        area = waiting.pop(future.key)
         if future.status == "finished":
             outcomes.append(future.result())
         else:
-            failures.append(_failure(job, future.exception()))
+            failures.append(_failure(area, future.exception()))
         future.release()
         submit_next()
+    shared.release()
     columns = ["area", "name", "error_code", "error_zh", "error_en"]
     return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -162,3 +163,21 @@ def test_cli_lists_an_area_that_keeps_failing_and_exits_non_zero(city, reference
     assert np.allclose(written["minutes_to_clinic"].fillna(np.inf), kept["minutes_to_clinic"].to_numpy(), atol=1e-9)
     sites = gpd.read_file(out / "batch.gpkg", layer="sites")
     assert set(sites["area"]) <= {"A1", "A2", "A3", "A4"} and len(sites) > 0
+
+
+def test_cli_says_when_the_dask_scheduler_cannot_be_reached(city, tmp_path):
+    network, areas, demand, facilities, types = city
+    areas_file, facilities_file = tmp_path / "areas.gpkg", tmp_path / "facilities.gpkg"
+    areas.to_crs(4326).to_file(areas_file)
+    facilities.to_crs(4326).to_file(facilities_file)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    proc = subprocess.run([sys.executable, "-m", "planning", "batch", "--areas", str(areas_file), "--network",
+                           str(MISSION_TOWN), "--facilities", str(facilities_file), "--out", str(tmp_path / "out"),
+                           "--scheduler", address], capture_output=True, text=True, timeout=110)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "无法连接 Dask 调度器" in said and "Cannot connect to the Dask scheduler" in said and address in said
+    assert "Traceback" not in said
+    assert not (tmp_path / "out" / "batch.gpkg").exists()

@@ -9,9 +9,10 @@ real networks), measured in this run:
              ``single_source_dijkstra_path_length`` on a sample of candidates, *extrapolated* to N
   MCLP       ours (sparse reach set, p sites) beside spopt's (dense cost matrix), spopt only where its
              dense matrix stays small enough to finish within 10 minutes (else skipped with a note)
-  peak MB    largest RSS growth during our coverage call (psutil sampling; numba buffers are not
-             visible to tracemalloc)
-then the batch speed-up from 1 to 2 Dask workers on a grid city split into areas, and the growth
+  peak MB    memory our coverage call adds, measured in a fresh process (peak RSS over the RSS
+             before the call; numba buffers included)
+then the batch speed-up from 1 to 2 Dask workers on a grid city split into areas (coverage only,
+and coverage with an MCLP per area and type), and the growth
 exponent of each method (least squares on log time vs log nodes, generated grids only).
 
     python bench/bench_scale.py --quick          # 10k + 40k grids, 500 candidates: ~7 min on 2 shared cores (pandana dominates)
@@ -20,8 +21,10 @@ exponent of each method (least squares on log time vs log nodes, generated grids
 from __future__ import annotations
 
 import argparse
-import threading
+import multiprocessing
+import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,32 +44,6 @@ SPEED_MPS = 4.0 / 3.6
 TIER_M = 15 * 60 * SPEED_MPS  # 1000 m
 NEAREST_M = 60 * 60 * SPEED_MPS  # the coverage reporting limit
 SPOPT_MAX_CELLS = 2.5e7  # dense candidates × demand cells; beyond this spopt's build + solve exceeds 10 min here
-
-
-class PeakRSS:
-    """Context manager sampling this process's RSS; ``peak_mb`` is the growth over the start."""
-
-    def __init__(self, every_s: float = 0.005) -> None:
-        self.every_s, self.peak_mb, self._stop = every_s, 0.0, threading.Event()
-
-    def __enter__(self) -> "PeakRSS":
-        proc = psutil.Process()
-        self._base = proc.memory_info().rss
-
-        def sample() -> None:
-            peak = self._base
-            while not self._stop.is_set():
-                peak = max(peak, proc.memory_info().rss)
-                time.sleep(self.every_s)
-            self.peak_mb = (max(peak, proc.memory_info().rss) - self._base) / 2**20
-
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def timed(fn):
@@ -95,6 +72,31 @@ def ours_coverage(n, u, v, length, facilities, candidates, chunk=2000):
     parts = [bounded_search(csr, node_seeds(candidates[i:i + chunk]), Targets.nodes(n), TIER_M)
              for i in range(0, len(candidates), chunk)]
     return nearest, sp.csr_array(sp.vstack(parts, format="csr"))
+
+
+def ours_measured(n, u, v, length, facilities, candidates):
+    """Run in a fresh process: our coverage, its seconds, and the peak memory it added (MB).
+
+    A fresh process has no freed memory to reuse, so its peak RSS during the call over the RSS
+    just before it is what the call needed; numba's buffers are counted (tracemalloc cannot
+    see them).
+    """
+    ours_coverage(4, *jittered_grid(2)[1:], np.array([0]), np.array([1]))  # the same path on a toy network
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: restart the peak (VmHWM) from the current RSS
+    base = psutil.Process().memory_info().rss
+    seconds, (nearest, reach) = timed(lambda: ours_coverage(n, u, v, length, facilities, candidates))
+    return seconds, (_peak_rss_bytes() - base) / 2**20, nearest, reach
+
+
+def _peak_rss_bytes() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) * 1024
+
+
+def warm_up_search() -> None:
+    """Load numba's cached machine code before anything is timed."""
+    bounded_search(_undirected_csr(np.array([0]), np.array([1]), np.array([1.0]), 2), node_seeds([0]),
+                   Targets.nodes(2), 1.0, n_threads=1)
 
 
 def pandana_coverage(xy, u, v, length, facilities, candidates):
@@ -149,9 +151,9 @@ def run_case(name, xy, u, v, length, n_candidates, p, nx_sample, rng, with_panda
     facilities = rng.choice(n, max(5, n // 800), replace=False)
     candidates = rng.choice(n, min(n_candidates, n), replace=False)
     row = {"network": name, "nodes": n, "candidates": len(candidates)}
-    with PeakRSS() as mem:
-        row["ours_s"], (nearest, reach) = timed(lambda: ours_coverage(n, u, v, length, facilities, candidates))
-    row["ours_peak_mb"] = mem.peak_mb
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        row["ours_s"], row["ours_peak_mb"], nearest, reach = child.submit(
+            ours_measured, n, u, v, length, facilities, candidates).result()
     row["reach_pairs"] = reach.nnz
     if with_pandana:
         row["pandana_s"], (pn, pr) = timed(lambda: pandana_coverage(xy, u, v, length, facilities, candidates))
@@ -189,8 +191,12 @@ def grid_city(side: int, areas_per_side: int, seed: int = 0):
     return network, areas, facilities
 
 
-def batch_speedup(side: int, areas_per_side: int) -> list[dict]:
-    """Wall time of the batch on a local cluster of 1 and of 2 worker processes (started beforehand)."""
+def batch_speedup(side: int, areas_per_side: int, mclp_p: int | None) -> list[dict]:
+    """Wall time of the batch on a local cluster of 1 and of 2 worker processes (started beforehand).
+
+    ``area_s`` sums the area tasks' time (cut, coverage, MCLP); the rest of the wall time is spent
+    outside them: preparing the city, sending it to the workers, scheduling, merging.
+    """
     from distributed import Client, LocalCluster
 
     from planning.batch import run_batch
@@ -204,11 +210,13 @@ def batch_speedup(side: int, areas_per_side: int) -> list[dict]:
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
-            client.run(lambda: __import__("planning.batch.task"))  # imports outside the timing
-            seconds, result = timed(lambda: run_batch(network, areas, demand, facilities, types,
+            client.run(warm_up_search)  # as after a long run's first area
+            seconds, result = timed(lambda: run_batch(network, areas, demand, facilities, types, mclp_p=mclp_p,
                                                       scheduler=cluster.scheduler_address, progress=False))
-        rows.append({"workers": workers, "areas": len(areas), "nodes": network.n_nodes, "seconds": seconds,
-                     "failed": len(result.failed), "covered_15min_clinic": result.coverage.overall.iloc[0]["covered_15min"]})
+        rows.append({"work": f"coverage + MCLP p={mclp_p}" if mclp_p else "coverage", "workers": workers,
+                     "areas": len(areas), "nodes": network.n_nodes, "seconds": seconds,
+                     "area_s": result.runs["seconds"].sum(), "failed": len(result.failed),
+                     "covered_15min_clinic": result.coverage.overall.iloc[0]["covered_15min"]})
         print(rows[-1], flush=True)
     return rows
 
@@ -222,21 +230,32 @@ def exponent(table: pd.DataFrame, column: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10k and 40k grids, two small real networks, 500 candidates, batch on 10k")
+    parser.add_argument("--quick", action="store_true", help="10k and 40k grids, two small real networks, 500 candidates, batch on 22.5k nodes")
     parser.add_argument("--sides", type=str, help="grid sides, comma-separated (default 100,317,633 → 10k/100k/400k nodes)")
     parser.add_argument("--candidates", type=int, help="candidate sites N (default 2000; quick 500)")
     parser.add_argument("--p", type=int, default=10, help="MCLP sites")
     parser.add_argument("--nx-sample", type=int, default=30, help="networkx sources actually run (rest extrapolated)")
-    parser.add_argument("--batch-side", type=int, help="grid side of the batch city (default 200; quick 100)")
-    parser.add_argument("--batch-areas", type=int, default=3, help="areas per side of the batch city (3 → 9 areas)")
+    parser.add_argument("--batch-side", type=int, help="grid side of the batch city (default 400 → 160k nodes; quick 150)")
+    parser.add_argument("--batch-areas", type=int, default=4, help="areas per side of the batch city (4 → 16 areas)")
+    parser.add_argument("--batch-mclp-p", type=int, default=3, help="MCLP sites per area and type in the second batch run")
+    parser.add_argument("--batch-mclp-side", type=int, help="grid side of the MCLP batch city (default half the batch side)")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--only-batch", action="store_true", help="just the Dask batch speed-up")
     parser.add_argument("--skip-pandana", action="store_true", help="pandana's preprocessing takes minutes on big grids")
     args = parser.parse_args()
+    if not args.only_batch:
+        networks(args)
+    if not args.skip_batch:
+        batch(args)
+
+
+def networks(args: argparse.Namespace) -> None:
+    """Coverage and MCLP on the real networks and the generated grids, beside the peers."""
     sides = [int(s) for s in (args.sides or ("100,200" if args.quick else "100,317,633")).split(",")]
     n_cand = args.candidates or (500 if args.quick else 2000)
     rng = np.random.default_rng(1)
 
-    bounded_search(_undirected_csr(np.array([0]), np.array([1]), np.array([1.0]), 2), node_seeds([0]), Targets.nodes(2), 1.0)
+    warm_up_search()
     rows = []
     for name in ("MissionTown", "Adliswil") if args.quick else ("MissionTown", "Adliswil", "Liechtenstein"):
         net = load_network(SHARED / f"{name}.graphml.gz")
@@ -262,12 +281,19 @@ def main() -> None:
     for column in ("ours_s", "pandana_s", "networkx_s_extrap", "mclp_ours_s", "mclp_spopt_s"):
         if column in table:
             print(f"  {column:20s} k = {exponent(table, column):.2f}")
-    if not args.skip_batch:
-        side = args.batch_side or (100 if args.quick else 200)
-        batch = pd.DataFrame(batch_speedup(side, args.batch_areas))
-        print("\nBatch on Dask (LocalCluster, processes, 1 thread each; cluster start excluded):")
-        print(batch.round(3).to_string(index=False))
-        print(f"speed-up 1 → 2 workers: {batch.seconds.iloc[0] / batch.seconds.iloc[1]:.2f}×")
+
+
+def batch(args: argparse.Namespace) -> None:
+    """The Dask batch on 1 and 2 workers: coverage only, then coverage with MCLP per area."""
+    side = args.batch_side or (150 if args.quick else 400)
+    table = pd.DataFrame(batch_speedup(side, args.batch_areas, None)
+                         + batch_speedup(args.batch_mclp_side or side // 2, args.batch_areas, args.batch_mclp_p))
+    print("\nBatch on Dask (LocalCluster, processes, 1 thread each; cluster start excluded):")
+    print(table.round(3).to_string(index=False))
+    for work, pair in table.groupby("work", sort=False):
+        print(f"speed-up 1 → 2 workers, {work}: {pair.seconds.iloc[0] / pair.seconds.iloc[1]:.2f}×"
+              f" (on 1 worker, {1 - pair.area_s.iloc[0] / pair.seconds.iloc[0]:.0%} of the wall time is outside"
+              " the area tasks: preparing, sending, merging)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ them) are cut off (Elloumi's reduction). Each point is then assigned to its near
 The program is the same for every solver route (HiGHS arrays, PuLP HiGHS, CBC). The classic
 assignment formulation (``x_ij <= y_j``, one variable per reach entry) is kept as
 ``formulation = "assignment"`` for cross-checks. Demand points with identical reach *and*
-identical walking seconds (e.g. points snapped to one node) merge.
+identical walking seconds (e.g. points snapped to one node) merge. The solver starts from a
+greedy plan improved by site swaps (:mod:`optimize.p_median_start`), which is what a run that
+stops at its time limit returns.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import scipy.sparse as sp
 from optimize import _inputs
 from optimize._program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
+from optimize.p_median_start import greedy_nearest, improve_by_swaps
 from optimize.reach import Reduction, check_reach, merge_demand, unreachable
 from optimize.result import Notice
 from planning.errors import PlanningError
@@ -88,13 +91,14 @@ class PMedian(LocationModel):
         representative, inverse = merge_demand(by_demand.T, with_seconds=True)
         merged = sp.csr_array(by_demand[representative])
         merged_weights = np.bincount(inverse, weights[need], minlength=len(representative))
+        greedy = greedy_nearest(merged, merged_weights, p)
+        nearest = None if greedy is None else improve_by_swaps(merged, merged_weights, greedy[0])
         if cls.formulation == "assignment":
             program = cls._program(merged, merged_weights, p)
-            program.start = _greedy_start(merged, merged_weights, p)
+            program.start = None if nearest is None else _assignment_start(merged, nearest[0])
         else:
             radius = _Radius.of(merged, p)
             program = radius.program(merged_weights, p, chained=cls.formulation != "radius_prefix")
-            nearest = _greedy_nearest(merged, merged_weights, p)
             program.start = None if nearest is None else radius.start(nearest)
         model = cls(program, Reduction(n_candidates, n_candidates, n_demand, len(representative)), 0.0, candidates)
         model.reach, model.weights, model.p, model.communities, model.merged = reach, weights, p, communities, merged
@@ -190,41 +194,14 @@ class PMedian(LocationModel):
             raise self._violation(f"solver claims {outcome.objective:.3f}, nearest open sites give {plan.objective:.3f}")
 
 
-def _greedy_start(merged: sp.csr_array, merged_weights: np.ndarray, p: int) -> np.ndarray | None:
-    """Greedy start for the assignment formulation: sites, then assignments (or None)."""
-    found = _greedy_nearest(merged, merged_weights, p)
-    if found is None:
-        return None
-    opened, _ = found
+def _assignment_start(merged: sp.csr_array, opened: np.ndarray) -> np.ndarray:
+    """Start for the assignment formulation: the open sites, each point assigned to its nearest."""
     pair_demand = np.repeat(np.arange(merged.shape[0]), np.diff(merged.indptr))
     seconds = np.where(opened[merged.indices], merged.data, np.inf)
     order = np.lexsort((seconds, pair_demand))
     assign = np.zeros(merged.nnz)
     assign[order[merged.indptr[:-1]]] = 1.0
     return np.concatenate([opened.astype(float), assign])
-
-
-def _greedy_nearest(merged: sp.csr_array, merged_weights: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Open, p times, the site that most lowers people × seconds (unassigned = very far).
-
-    Returns (open mask, seconds to the nearest open site per merged point), or None if some
-    demand point is still unassigned after p sites.
-    """
-    n_merged, n_candidates = merged.shape
-    pair_demand = np.repeat(np.arange(n_merged), np.diff(merged.indptr))
-    far = 10.0 * (merged.data.max() + 1.0)
-    current = np.full(n_merged, far)
-    opened = np.zeros(n_candidates, dtype=bool)
-    for _ in range(p):
-        gain = np.bincount(merged.indices, merged_weights[pair_demand] * np.clip(current[pair_demand] - merged.data, 0, None), minlength=n_candidates)
-        gain[opened] = -1.0
-        best = int(np.argmax(gain))
-        opened[best] = True
-        at_best = merged.indices == best
-        np.minimum.at(current, pair_demand[at_best], merged.data[at_best])
-    if (current >= far).any():
-        return None
-    return opened, current
 
 
 class _Radius:

@@ -1,9 +1,9 @@
 """The city's shared layers, and cutting one area's job out of them (see :mod:`planning.batch.cut`).
 
 The main process prepares a :class:`City` (network and facilities) once; the runner sends it
-to every worker once (``client.scatter``), and each task carries one :class:`Area` (polygon and
-residents) and cuts the area's network on the worker. The main process thus does no per-area
-network work, and each resident crosses the wire once each way.
+to every worker once (``client.scatter``), and each task carries one :class:`StreetOffice`
+(polygon and residents) and cuts the area's network on the worker. The main process thus does
+no per-area network work, and each resident crosses the wire once each way.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from planning.snapping import DEFAULT_MAX_SNAP_M, snap_points
 
 
 @dataclass(frozen=True)
-class Area:
+class StreetOffice:
     """One street office: its code, name, polygon and residents (network CRS)."""
 
     code: str
@@ -75,9 +75,9 @@ def demand_by_area(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[g
     return demand[~outside], notes
 
 
-def prepare_city(network: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, types: list[FacilityType], tiers: tuple[float, ...],
-                 speed_kmh: float, mclp_p: int | None = None, candidates: gpd.GeoDataFrame | None = None,
-                 chunk: int = DEFAULT_CHUNK) -> City:
+def prepare_city(network: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                 types: list[FacilityType], tiers: tuple[float, ...], speed_kmh: float, mclp_p: int | None = None,
+                 candidates: gpd.GeoDataFrame | None = None, chunk: int = DEFAULT_CHUNK) -> City:
     """The shared layers of a batch, in the network CRS.
 
     Parameters
@@ -95,21 +95,22 @@ def prepare_city(network: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.
         facilities = facilities.iloc[snap_points(network, facilities).kept]
     if candidates is not None:
         candidates = candidates.to_crs(network.crs)
-    return City(dataclasses.replace(network, graph=None), facilities, tuple(types), tuple(tiers), speed_kmh, mclp_p, candidates,
-                area_of_points(candidates, areas) if candidates is not None else None, chunk)
+    candidate_area = area_of_points(candidates, areas) if candidates is not None else None
+    return City(dataclasses.replace(network, graph=None), facilities, tuple(types), tuple(tiers), speed_kmh, mclp_p,
+                candidates, candidate_area, chunk)
 
 
-def city_areas(areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> list[Area]:
+def city_areas(areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> list[StreetOffice]:
     """Each street office (``code``, ``name``, geometry) with its residents.
 
     ``demand`` has ``area`` (from :func:`demand_by_area`) and ``community`` columns.
     """
     residents = dict(tuple(demand.groupby("area", sort=False)))
-    return [Area(str(a.code), str(a.name), a.geometry, residents.get(a.code, demand.iloc[:0]))
+    return [StreetOffice(str(a.code), str(a.name), a.geometry, residents.get(a.code, demand.iloc[:0]))
             for a in areas.itertuples()]
 
 
-def cut_area(city: City, area: Area) -> AreaJob:
+def cut_area(city: City, area: StreetOffice) -> AreaJob:
     """One area's job: the streets within its walking buffer, its residents, the facilities near it."""
     buffer_m = city.buffer_m
     rows = cut_network(city.network, area.polygon, buffer_m + DEFAULT_MAX_SNAP_M)
@@ -130,7 +131,7 @@ def area_jobs(city: City, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> 
     return (cut_area(city, area) for area in city_areas(areas, demand))
 
 
-def run_city_area(city: City, area: Area) -> AreaOutcome:
+def run_city_area(city: City, area: StreetOffice) -> AreaOutcome:
     """The task a worker runs: cut the area from the city it holds, then compute it (seconds include the cut)."""
     start = time.perf_counter()
     outcome = run_area(cut_area(city, area))

@@ -17,7 +17,7 @@ import pandas as pd
 from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
-from planning.batch.jobs import Area, City, run_city_area
+from planning.batch.jobs import City, StreetOffice, run_city_area
 from planning.batch.task import AreaFailure, AreaOutcome
 from planning.errors import PlanningError
 
@@ -59,7 +59,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
         yield client
 
 
-def _failure(area: Area, exc: BaseException) -> dict:
+def _failure(area: StreetOffice, exc: BaseException) -> dict:
     if isinstance(exc, AreaFailure):
         code, zh, en = exc.code, exc.zh, exc.en
     else:  # a crash (bug, out of memory, worker killed too often): keep its reason
@@ -68,7 +68,7 @@ def _failure(area: Area, exc: BaseException) -> dict:
     return {"area": area.code, "name": area.name, "error_code": code, "error_zh": zh, "error_en": en}
 
 
-def run_jobs(client: Client, city: City, areas: list[Area], retries: int = 1,
+def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int = 1,
              in_flight: int | None = None, progress: bool = True) -> BatchRun:
     """Run every area on ``client``'s cluster, showing progress as areas finish.
 
@@ -85,7 +85,7 @@ def run_jobs(client: Client, city: City, areas: list[Area], retries: int = 1,
     in_flight = in_flight or 2 * n_threads
     shared = client.scatter(city, broadcast=True, hash=False)
     source, token = iter(areas), uuid.uuid4().hex[:8]
-    waiting: dict[str, Area] = {}
+    waiting: dict[str, StreetOffice] = {}
     finished = as_completed()
 
     def submit_next() -> None:

@@ -1,8 +1,9 @@
 """One area's work, as it runs on a Dask worker: cut network → coverage → optional MCLP.
 
-Everything a worker needs travels in an :class:`AreaJob` (a few MB for a street office), so
-any worker, local or remote, can run it, and the scheduler can re-run it elsewhere when a
-worker dies. Errors leave as :class:`AreaFailure`, which survives pickling between processes.
+An :class:`AreaJob` holds everything one area needs; the worker cuts it from the city it holds
+(:func:`planning.batch.jobs.cut_area`), so any worker, local or remote, can run any area, and
+the scheduler can re-run it elsewhere when a worker dies. Errors leave as
+:class:`AreaFailure`, which survives pickling between processes.
 """
 from __future__ import annotations
 

@@ -67,6 +67,6 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
     city = prepare_city(network, areas, facilities, types, tuple(tiers), speed_kmh, mclp_p, candidates, chunk)
     with dask_client(scheduler, workers, memory_limit) as client:
         run = run_jobs(client, city, city_areas(areas, demand), retries=retries, progress=progress)
-    result = merge_run(run, areas, communities, types, tuple(tiers), network.crs)
+    result = merge_run(run, areas, communities, types, tuple(tiers), demand.geometry)
     result.notes[:0] = notes
     return result

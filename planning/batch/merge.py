@@ -59,11 +59,18 @@ def _runs_table(run: BatchRun, areas: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def merge_run(run: BatchRun, areas: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None,
-              types: list[FacilityType], tiers: tuple[float, ...], crs) -> BatchResult:
-    """City tables from the areas that finished; failed areas appear only in ``runs``."""
+              types: list[FacilityType], tiers: tuple[float, ...], residents: gpd.GeoSeries) -> BatchResult:
+    """City tables from the areas that finished; failed areas appear only in ``runs``.
+
+    ``residents`` are the points of every resident sent out (by index), in the network CRS.
+    """
     parts = [o.demand for o in run.outcomes]
-    demand = gpd.GeoDataFrame(pd.concat(parts).sort_index(), crs=crs) if parts else gpd.GeoDataFrame(
-        columns=["area", "community", "population", "geometry"], geometry="geometry", crs=crs)
+    crs = residents.crs
+    if parts:
+        minutes = pd.concat(parts).sort_index()
+        demand = gpd.GeoDataFrame(minutes, geometry=residents.loc[minutes.index].to_numpy(), crs=crs)
+    else:
+        demand = gpd.GeoDataFrame(columns=["area", "community", "population", "geometry"], geometry="geometry", crs=crs)
     by_community = community_table(demand, types, tiers, communities if communities is not None else areas)
     by_area = community_table(demand.assign(community=demand["area"]), types, tiers, areas)
     by_area = by_area.rename(columns={"community": "area"})

@@ -53,10 +53,14 @@ class AreaJob:
 
 @dataclass
 class AreaOutcome:
-    """Result of one area: demand minutes (``inf`` beyond the horizon) and MCLP plans."""
+    """Result of one area: its residents' minutes (``inf`` beyond the horizon) and MCLP plans.
+
+    ``demand`` keeps the residents' index and columns but not their points, which the main
+    process already has: sending them back would cost more than the minutes themselves.
+    """
 
     code: str
-    demand: gpd.GeoDataFrame
+    demand: pd.DataFrame
     n_nodes: int
     seconds: float
     worker_pid: int
@@ -97,6 +101,7 @@ def _run_area(job: AreaJob) -> AreaOutcome:
     outcome = AreaOutcome(job.code, demand, network.n_nodes, 0.0, os.getpid(), notes=list(result.notes))
     if job.mclp_p and len(demand):
         _add_plans(job, network, outcome)
+    outcome.demand = pd.DataFrame(demand.drop(columns=demand.geometry.name))
     outcome.seconds = time.perf_counter() - start
     return outcome
 

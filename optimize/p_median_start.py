@@ -12,10 +12,13 @@ Both work on the merged reach: rows are demand points, columns candidates, data 
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
 MAX_SWAPS_PER_SITE = 50
+SWAP_SECONDS = 5.0  # the solver still gets its own time limit after this
 
 
 def greedy_nearest(merged: sp.csr_array, merged_weights: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -46,6 +49,7 @@ def improve_by_swaps(merged: sp.csr_array, merged_weights: np.ndarray, opened: n
     """Swap open for closed sites, best swap first, until no swap lowers people × seconds.
 
     Every point keeps an open site within reach (swaps that would strand one are not taken).
+    On very large reach sets the search stops after ``SWAP_SECONDS`` with the best plan so far.
 
     Parameters
     ----------
@@ -59,7 +63,10 @@ def improve_by_swaps(merged: sp.csr_array, merged_weights: np.ndarray, opened: n
     """
     opened = opened.copy()
     pair_demand = np.repeat(np.arange(merged.shape[0]), np.diff(merged.indptr))
+    stop = time.perf_counter() + SWAP_SECONDS
     for _ in range(MAX_SWAPS_PER_SITE * max(int(opened.sum()), 1)):
+        if time.perf_counter() > stop:
+            break
         first, site, second = _two_nearest(merged, pair_demand, opened)
         delta = _swap_deltas(merged, pair_demand, merged_weights, opened, first, site, second)
         closed, slot = np.unravel_index(np.argmin(delta), delta.shape)
@@ -112,13 +119,13 @@ def _swap_deltas(merged, pair_demand, weights, opened, first, site, second) -> n
     gain = np.bincount(j, w * np.clip(first[pair_demand] - d, 0, None), minlength=n_candidates)
     loss = np.bincount(point_slot, weights * (second - first), minlength=len(open_sites))
     helps = d < second[pair_demand]
-    correction = np.zeros((n_candidates, len(open_sites)))
-    np.add.at(correction, (j[helps], point_slot[pair_demand][helps]),
-              (w * (second[pair_demand] - np.maximum(d, first[pair_demand])))[helps])
+    cell = j * len(open_sites) + point_slot[pair_demand]  # (candidate, open site) of each pair
+    n_cells, shape = n_candidates * len(open_sites), (n_candidates, len(open_sites))
+    correction = np.bincount(cell[helps], (w * (second[pair_demand] - np.maximum(d, first[pair_demand])))[helps],
+                             minlength=n_cells).reshape(shape)
     alone = second >= far  # points only their nearest open site reaches
-    stranded = np.bincount(point_slot[alone], minlength=len(open_sites)).astype(float)
-    rescued = np.zeros((n_candidates, len(open_sites)))
-    np.add.at(rescued, (j[alone[pair_demand]], point_slot[pair_demand][alone[pair_demand]]), 1.0)
+    stranded = np.bincount(point_slot[alone], minlength=len(open_sites))
+    rescued = np.bincount(cell[alone[pair_demand]], minlength=n_cells).reshape(shape)
     delta = loss[None, :] - gain[:, None] - correction
     delta[rescued < stranded[None, :]] = np.inf
     delta[opened] = np.inf

@@ -135,8 +135,9 @@ def communities_from_blocks(blocks: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
 
 def assign_community(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
     """Community code of each point: the polygon it lies in, else the nearest one."""
-    joined = gpd.sjoin_nearest(points[["geometry"]], communities[["code", "geometry"]], how="left")
-    return joined[~joined.index.duplicated()]["code"].reindex(points.index).to_numpy()
+    by_position = points[["geometry"]].reset_index(drop=True)  # labels may repeat; positions do not
+    joined = gpd.sjoin_nearest(by_position, communities[["code", "geometry"]], how="left")
+    return joined[~joined.index.duplicated()]["code"].reindex(by_position.index).to_numpy()
 
 
 def osm_facilities(pois: gpd.GeoDataFrame, types: list[FacilityType]) -> gpd.GeoDataFrame:

@@ -52,8 +52,9 @@ def read_areas(path: str | Path, crs, coord_system: str = "wgs84") -> tuple[gpd.
 
 def area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
     """Code of the area each point lies in (the first one on a shared border), else ``None``."""
-    joined = gpd.sjoin(points[["geometry"]], areas[["code", "geometry"]], how="left", predicate="intersects")
-    first = joined[~joined.index.duplicated()]["code"].reindex(points.index)
+    by_position = points[["geometry"]].reset_index(drop=True)  # labels may repeat; positions do not
+    joined = gpd.sjoin(by_position, areas[["code", "geometry"]], how="left", predicate="intersects")
+    first = joined[~joined.index.duplicated()]["code"].reindex(by_position.index)
     return first.astype(object).where(first.notna(), None).to_numpy()
 
 

@@ -96,6 +96,21 @@ def test_batch_on_two_worker_processes_equals_one_process_on_the_whole_network(c
     assert outside > 0
 
 
+def test_residents_come_back_in_their_order_whatever_their_index(city, reference):
+    """A clerk's layer may carry any labels, repeated and unsorted: rows still meet their own minutes."""
+    network, areas, demand, facilities, types = city
+    labelled = demand.set_axis([f"户{(len(demand) - i) // 2}" for i in range(len(demand))])
+    result = run_batch(network, areas, labelled, facilities, types, TIERS, SPEED_KMH, workers=2,
+                       memory_limit="1GiB", progress=False)
+    kept, _ = reference
+    got = result.coverage.demand
+    assert list(got.index) == list(labelled.index[demand.index.get_indexer(kept.index)])
+    assert got.geometry.geom_equals_exact(kept.geometry.set_axis(got.index), 0).all()
+    for ftype in types:
+        column = f"minutes_to_{ftype.key}"
+        assert np.array_equal(got[column].to_numpy(), kept[column].to_numpy())
+
+
 def test_an_area_cut_without_the_walking_buffer_gets_wrong_minutes(city, reference):
     """Guards the buffer rule: dropping it changes results, so the equality test has teeth."""
     network, areas, demand, facilities, types = city

@@ -26,6 +26,9 @@ from planning.network import WalkNetwork
 from planning.snapping import DEFAULT_MAX_SNAP_M, snap_points
 
 
+RESIDENT_ROW = "resident_row"
+
+
 @dataclass(frozen=True)
 class StreetOffice:
     """One street office: its code, name, polygon and residents (network CRS)."""
@@ -103,8 +106,11 @@ def prepare_city(network: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.
 def city_areas(areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> list[StreetOffice]:
     """Each street office (``code``, ``name``, geometry) with its residents.
 
-    ``demand`` has ``area`` (from :func:`demand_by_area`) and ``community`` columns.
+    ``demand`` has ``area`` (from :func:`demand_by_area`) and ``community`` columns; each
+    resident also carries its row in ``demand`` (:data:`RESIDENT_ROW`), so the merge can put
+    the city back in order whatever its index.
     """
+    demand = demand.assign(**{RESIDENT_ROW: np.arange(len(demand))})
     residents = dict(tuple(demand.groupby("area", sort=False)))
     return [StreetOffice(str(a.code), str(a.name), a.geometry, residents.get(a.code, demand.iloc[:0]))
             for a in areas.itertuples()]

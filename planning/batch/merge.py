@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning.batch.jobs import RESIDENT_ROW
 from planning.batch.runner import BatchRun
 from planning.catalogue import FacilityType
 from planning.export import community_wide
@@ -62,13 +63,15 @@ def merge_run(run: BatchRun, areas: gpd.GeoDataFrame, communities: gpd.GeoDataFr
               types: list[FacilityType], tiers: tuple[float, ...], residents: gpd.GeoSeries) -> BatchResult:
     """City tables from the areas that finished; failed areas appear only in ``runs``.
 
-    ``residents`` are the points of every resident sent out (by index), in the network CRS.
+    ``residents`` are the points of the residents sent out, in the order they were sent
+    (:func:`planning.batch.jobs.city_areas`), in the network CRS.
     """
     parts = [o.demand for o in run.outcomes]
     crs = residents.crs
     if parts:
-        minutes = pd.concat(parts).sort_index()
-        demand = gpd.GeoDataFrame(minutes, geometry=residents.loc[minutes.index].to_numpy(), crs=crs)
+        minutes = pd.concat(parts).sort_values(RESIDENT_ROW)
+        demand = gpd.GeoDataFrame(minutes.drop(columns=RESIDENT_ROW),
+                                  geometry=residents.iloc[minutes[RESIDENT_ROW]].to_numpy(), crs=crs)
     else:
         demand = gpd.GeoDataFrame(columns=["area", "community", "population", "geometry"], geometry="geometry", crs=crs)
     by_community = community_table(demand, types, tiers, communities if communities is not None else areas)

@@ -1,10 +1,11 @@
 """Running the areas on dask.distributed: a local cluster by default, or a running scheduler.
 
 The city's shared layers go to every worker once (``client.scatter``, broadcast); each task
-then carries one area's polygon and cuts its own network there, so a worker holds one area's
-cut at a time. Tasks are submitted a bounded number in flight. A task that raises is retried
-(``retries``); a task whose worker dies is rescheduled by Dask on another worker. An area that
-still fails is never dropped: it comes back as a row of :attr:`BatchRun.failures`.
+then carries one area's polygon and residents and cuts the area's network there, so a worker
+holds one area's cut at a time. Tasks are submitted a bounded number in flight. A task that
+raises is retried (``retries``); a task whose worker dies is rescheduled by Dask on another
+worker. An area that still fails is never dropped: it comes back as a row of
+:attr:`BatchRun.failures`.
 """
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pandas as pd
+import shapely
 
 from planning.errors import PlanningError
 from planning.shortest_paths import Graph
@@ -106,9 +107,45 @@ class WalkNetwork:
                 table[column] = edges[column].map(_first).to_numpy(object)
         if "population" in edges.columns:
             table["population"] = pd.to_numeric(edges["population"], errors="coerce").fillna(0.0).to_numpy()
-        edge_gdf = gpd.GeoDataFrame(table, geometry=edges.geometry.to_numpy(), crs=edges.crs)
-        return cls(graph, node_ids, nodes["x"].to_numpy(float), nodes["y"].to_numpy(float),
-                   _undirected_csr(u, v, length, len(node_ids)), edge_gdf)
+        x, y = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
+        geometry = orient_geometries(edges.geometry.to_numpy(), x, y, u, v)
+        edge_gdf = gpd.GeoDataFrame(table, geometry=geometry, crs=edges.crs)
+        check_orientation(edge_gdf, x, y)
+        return cls(graph, node_ids, x, y, _undirected_csr(u, v, length, len(node_ids)), edge_gdf)
+
+
+def _end_gaps(geometry: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
+              v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(metres its ends lie from u→v, metres from v→u) for each line: the smaller says its way."""
+    start = shapely.get_coordinates(shapely.get_point(geometry, 0))
+    end = shapely.get_coordinates(shapely.get_point(geometry, -1))
+    as_is = np.hypot(start[:, 0] - x[u], start[:, 1] - y[u]) + np.hypot(end[:, 0] - x[v], end[:, 1] - y[v])
+    flipped = np.hypot(start[:, 0] - x[v], start[:, 1] - y[v]) + np.hypot(end[:, 0] - x[u], end[:, 1] - y[u])
+    return as_is, flipped
+
+
+def orient_geometries(geometry: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
+                      v: np.ndarray) -> np.ndarray:
+    """Each edge line drawn from its row's ``u`` to its ``v``.
+
+    ``osmnx.convert.to_undirected`` keeps one direction's geometry per edge, while
+    ``graph_to_gdfs`` may list the edge as (v, u): measuring "along from u" on such a line
+    credits the walk to the wrong end. Lines whose ends sit nearer (v, u) are reversed.
+    """
+    as_is, flipped = _end_gaps(geometry, x, y, u, v)
+    reverse = flipped < as_is
+    out = geometry.copy()
+    out[reverse] = shapely.reverse(geometry[reverse])
+    return out
+
+
+def check_orientation(edges: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> None:
+    """Refuse an edge table whose lines run v→u: every distance along an edge would be wrong."""
+    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    as_is, flipped = _end_gaps(edges.geometry.to_numpy(), x, y, u, v)
+    wrong = np.flatnonzero(flipped < as_is)
+    if len(wrong):
+        raise PlanningError("network_edges_reversed", n=len(wrong), total=len(edges))
 
 
 def _first(value):

@@ -1,4 +1,4 @@
-"""Shared fixtures: real networks from ../shared and the built-in demo area."""
+"""Shared fixtures: real networks kept in tests/data (see its README) and the built-in demo area."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
-MISSION_TOWN = SHARED / "networks" / "MissionTown.graphml.gz"
-ADLISWIL = SHARED / "networks" / "Adliswil.graphml.gz"
-NANJING_OSM = SHARED / "osm" / "nanjing_xinjiekou_2021.osm"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+MISSION_TOWN = TEST_DATA / "MissionTown.graphml.gz"
+ADLISWIL = TEST_DATA / "Adliswil.graphml.gz"
+BEIJING_PBF = TEST_DATA / "beijing_haidian_cau_2026.osm.pbf"
 NANJING_PBF = ROOT / "data" / "osm" / "nanjing_xinjiekou_2021.osm.pbf"
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import osmnx as ox
 import shapely
 
-NETWORK = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks" / "MissionTown.graphml.gz"
+NETWORK = Path(__file__).resolve().parent / "data" / "MissionTown.graphml.gz"
 FACILITY_TYPES = ("clinic", "school", "market", "elderly_care")
 FACILITY_ICONS = {
     "clinic": {"icon": "house-medical", "color": "red"},

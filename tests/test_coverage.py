@@ -8,7 +8,7 @@ import osmnx as ox
 import pandas as pd
 import pytest
 
-from conftest import MISSION_TOWN, NANJING_OSM, NANJING_PBF
+from conftest import MISSION_TOWN, NANJING_PBF
 from planning.catalogue import load_catalogue
 from planning.coverage import nearest_seconds, reach_seconds
 from planning.derive import edge_demand
@@ -121,9 +121,17 @@ def test_all_points_far_away_is_an_error(town):
     assert info.value.code == "points_all_far"
 
 
-def test_osm_xml_and_pbf_give_the_same_network():
+def test_osm_xml_and_pbf_give_the_same_network(tmp_path):
+    """The demo extract written out as OSM XML (as osmium or JOSM save it) reads as the same network."""
+    import osmium
+
+    xml = tmp_path / "nanjing.osm"
+    with osmium.SimpleWriter(str(xml)) as writer:
+        for obj in osmium.FileProcessor(str(NANJING_PBF)):
+            writer.add(obj)
+    assert xml.read_bytes().startswith(b"<?xml")
     bbox = (118.764, 32.035, 118.797, 32.052)
-    a, b = load_network(NANJING_OSM, bbox=bbox), load_network(NANJING_PBF, bbox=bbox)
+    a, b = load_network(xml, bbox=bbox), load_network(NANJING_PBF, bbox=bbox)
     assert sorted(a.node_ids) == sorted(b.node_ids)
     assert a.edges.length_m.sum() == pytest.approx(b.edges.length_m.sum())
 

@@ -12,7 +12,7 @@ import pytest
 
 from planning.cli import main
 
-NETWORK = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks" / "MissionTown.graphml.gz"
+NETWORK = Path(__file__).resolve().parent / "data" / "MissionTown.graphml.gz"
 
 
 @pytest.fixture(scope="module")

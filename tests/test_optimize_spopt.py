@@ -21,7 +21,7 @@ from optimize import LSCP, MCLP, PMedian
 
 spopt_locate = pytest.importorskip("spopt.locate")
 
-NETWORK = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks" / "MissionTown.graphml.gz"
+NETWORK = Path(__file__).resolve().parent / "data" / "MissionTown.graphml.gz"
 SPEED_MPS = 1.2
 
 

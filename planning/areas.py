@@ -23,7 +23,7 @@ from planning.paths import CACHE_DIR, DATA_DIR
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"
-CACHE_VERSION = "3"  # bump when derivation changes, so old caches are rebuilt
+CACHE_VERSION = "4"  # bump when derivation changes, so old caches are rebuilt
 
 
 @dataclass

@@ -30,7 +30,7 @@ def _port() -> int:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    from planning.areas import load_demo_area
+    from planning.areas.build import load_demo_area
 
     load_demo_area()  # the first derivation is cached on disk, as after any first start
     port = _port()

@@ -36,8 +36,8 @@ import scipy.sparse as sp
 import shapely
 
 from optimize import MCLP
-from planning.network import WalkNetwork, _undirected_csr, load_network
-from planning.shortest_paths import Seeds, Targets, bounded_search, node_seeds
+from planning.network.graph import WalkNetwork, _undirected_csr, load_network
+from planning.network.search import Seeds, Targets, bounded_search, node_seeds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks"
 SPEED_MPS = 4.0 / 3.6
@@ -199,9 +199,9 @@ def batch_speedup(side: int, areas_per_side: int, mclp_p: int | None) -> list[di
     """
     from distributed import Client, LocalCluster
 
-    from planning.batch import run_batch
-    from planning.catalogue import load_catalogue, resolve_types
-    from planning.derive import edge_demand
+    from planning.outputs.batch import run_batch
+    from planning.base.catalogue import load_catalogue, resolve_types
+    from planning.areas.derive import edge_demand
 
     network, areas, facilities = grid_city(side, areas_per_side)
     demand = edge_demand(network, 0.19)

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest_voting import SECRET, make_scenario  # noqa: E402
 from postgres_server import postgres_bin_dir, throwaway_postgres  # noqa: E402
 
-from planning.scenarios import save_scenario  # noqa: E402
-from planning.voting import VotingService  # noqa: E402
+from scenarios.scenario import save_scenario  # noqa: E402
+from scenarios.voting import VotingService  # noqa: E402
 
 
 def run(url: str, files: list[Path], ballots: int, clients: int) -> dict[str, float]:

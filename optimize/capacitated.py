@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimize import _inputs
-from optimize._program import LinearProgram, SolverOutcome, rows
+from optimize import checks
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.reach import Reduction, check_reach, merge_demand, structure
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 
 class CapacitatedCoverage(LocationModel):
@@ -55,15 +55,15 @@ class CapacitatedCoverage(LocationModel):
         start = time.perf_counter()
         reach = check_reach(reach)
         n_candidates, n_demand = reach.shape
-        weights = _inputs.numbers(weights, n_demand, "weights")
-        capacities = _inputs.numbers(capacities, n_candidates, "capacities")
-        costs = _inputs.numbers(costs, n_candidates, "costs", default=1.0)
+        weights = checks.numbers(weights, n_demand, "weights")
+        capacities = checks.numbers(capacities, n_candidates, "capacities")
+        costs = checks.numbers(costs, n_candidates, "costs", default=1.0)
         if p is None and budget_yuan is None:
             raise PlanningError("optimize_need_p_or_budget")
-        p = None if p is None else _inputs.count_p(p, n_candidates)
-        budget = _inputs.budget(budget_yuan, costs.min())
-        candidates = _inputs.candidates_frame(candidates, n_candidates)
-        communities = _inputs.labels(communities, n_demand, "communities")
+        p = None if p is None else checks.count_p(p, n_candidates)
+        budget = checks.budget(budget_yuan, costs.min())
+        candidates = checks.candidates_frame(candidates, n_candidates)
+        communities = checks.labels(communities, n_demand, "communities")
         group = None if communities is None else np.unique(communities, return_inverse=True)[1]
         representative, inverse = merge_demand(reach, group)
         merged_weights = np.bincount(inverse, weights, minlength=len(representative))

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimize import _inputs
-from optimize._program import LinearProgram, SolverOutcome, rows
+from optimize import checks
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.reach import Reduction, check_reach, drop_dominated, merge_demand, reached_by, structure, unreachable
 from optimize.result import Notice
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 
 @dataclass
@@ -98,11 +98,11 @@ class _Covering:
 def _reduced_start(reach, weights, already_covered, costs, candidates, communities):
     reach = check_reach(reach)
     n_candidates, n_demand = reach.shape
-    weights = _inputs.numbers(weights, n_demand, "weights", default=1.0)
-    already = _inputs.mask(already_covered, n_demand, "already_covered")
-    costs = _inputs.numbers(costs, n_candidates, "costs", default=1.0)
-    candidates = _inputs.candidates_frame(candidates, n_candidates)
-    communities = _inputs.labels(communities, n_demand, "communities")
+    weights = checks.numbers(weights, n_demand, "weights", default=1.0)
+    already = checks.mask(already_covered, n_demand, "already_covered")
+    costs = checks.numbers(costs, n_candidates, "costs", default=1.0)
+    candidates = checks.candidates_frame(candidates, n_candidates)
+    communities = checks.labels(communities, n_demand, "communities")
     return reach, weights, already, costs, candidates, communities
 
 
@@ -148,8 +148,8 @@ class MCLP(LocationModel):
         """
         start = time.perf_counter()
         reach, weights, already, costs, candidates, communities = _reduced_start(reach, weights, already_covered, costs, candidates, communities)
-        p = _inputs.count_p(p, reach.shape[0])
-        budget = _inputs.budget(budget_yuan, costs.min())
+        p = checks.count_p(p, reach.shape[0])
+        budget = checks.budget(budget_yuan, costs.min())
         need = ~already & (weights > 0) & ~unreachable(reach)
         covering, reduction = _Covering.reduce(reach, weights, already, costs, communities, need)
         program = cls._program(covering, p, budget) if need.any() else None
@@ -247,7 +247,7 @@ class LSCP(LocationModel):
         reach, weights, already, costs, candidates, communities = _reduced_start(reach, weights, already_covered, costs, candidates, communities)
         if not 0 < share <= 1:
             raise PlanningError("optimize_bad_share", share=share)
-        ids = _inputs.labels(demand_ids, reach.shape[1], "demand_ids")
+        ids = checks.labels(demand_ids, reach.shape[1], "demand_ids")
         need = ~already & (weights > 0)
         cls._check_reachable(reach, weights, need, share, ids)
         need &= ~unreachable(reach)
@@ -270,7 +270,7 @@ class LSCP(LocationModel):
             raise PlanningError(
                 "optimize_lscp_unreachable",
                 count=len(positions),
-                ids=_inputs.first_ids(ids, positions),
+                ids=checks.first_ids(ids, positions),
                 best=f"{best:.1%}",
                 share=f"{share:.1%}",
             )

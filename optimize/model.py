@@ -1,6 +1,6 @@
 """The life cycle every location model shares: build → solve → decode → re-verify → result.
 
-A model subclass builds a :class:`~optimize._program.LinearProgram` in ``from_reach`` and
+A model subclass builds a :class:`~optimize.program.LinearProgram` in ``from_reach`` and
 implements ``_decode`` (solver values → :class:`Plan`) and ``_verify`` (check the plan against
 the original reach sets, raising on any violation). Everything else lives here.
 """
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimize._program import LinearProgram, SolverOutcome, solve_program
+from optimize.program import LinearProgram, SolverOutcome, solve_program
 from optimize.reach import Reduction
 from optimize.result import Notice, OptimizeResult
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 FEASIBILITY_TOL = 1e-6
 

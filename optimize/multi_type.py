@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimize import _inputs
-from optimize._program import LinearProgram, SolverOutcome, rows, solve_program
+from optimize import checks
+from optimize.program import LinearProgram, SolverOutcome, rows, solve_program
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan, community_table
 from optimize.reach import Reduction, check_reach, merge_demand, reached_by, structure
 from optimize.result import Notice
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 
 @dataclass
@@ -106,16 +106,16 @@ class MultiTypeBudget(LocationModel):
             raise PlanningError("optimize_missing_input", what="types")
         first = check_reach(types[0].reach)
         n_candidates, n_demand = first.shape
-        communities = _inputs.labels(communities, n_demand, "communities")
+        communities = checks.labels(communities, n_demand, "communities")
         if equity_floor is not None and (communities is None or not 0 < equity_floor <= 1):
             raise PlanningError("optimize_bad_equity_floor", floor=equity_floor)
         group_names, group = np.unique(communities if communities is not None else np.zeros(n_demand, dtype=str), return_inverse=True)
         prepared = [cls._prepare(spec, n_candidates, n_demand, group) for spec in types]
         all_costs = np.concatenate([t.costs for t in prepared])
-        budget = _inputs.budget(budget_yuan, all_costs[np.isfinite(all_costs)].min())
+        budget = checks.budget(budget_yuan, all_costs[np.isfinite(all_costs)].min())
         cls._check_counts(prepared, budget)
-        area = None if floor_area_m2 is None else _inputs.numbers(floor_area_m2, n_candidates, "floor_area_m2")
-        model = cls(None, Reduction(n_candidates, n_candidates, n_demand * len(types), sum(len(t.merged_weights) for t in prepared)), 0.0, _inputs.candidates_frame(candidates, n_candidates))
+        area = None if floor_area_m2 is None else checks.numbers(floor_area_m2, n_candidates, "floor_area_m2")
+        model = cls(None, Reduction(n_candidates, n_candidates, n_demand * len(types), sum(len(t.merged_weights) for t in prepared)), 0.0, checks.candidates_frame(candidates, n_candidates))
         model.types, model.budget, model.area, model.floor = prepared, budget, area, equity_floor
         model.communities, model.group_names, model.group = communities, group_names, group
         if equity_floor is not None:
@@ -129,9 +129,9 @@ class MultiTypeBudget(LocationModel):
         reach = check_reach(spec.reach, n_demand)
         if reach.shape[0] != n_candidates:
             raise PlanningError("optimize_length_mismatch", what=f"{spec.name} reach", got=reach.shape[0], expected=n_candidates)
-        weights = _inputs.numbers(spec.weights, n_demand, f"{spec.name} weights")
-        costs = _inputs.numbers(spec.costs_yuan, n_candidates, f"{spec.name} costs_yuan", allow_inf=True)
-        already = _inputs.mask(spec.already_covered, n_demand, f"{spec.name} already_covered")
+        weights = checks.numbers(spec.weights, n_demand, f"{spec.name} weights")
+        costs = checks.numbers(spec.costs_yuan, n_candidates, f"{spec.name} costs_yuan", allow_inf=True)
+        already = checks.mask(spec.already_covered, n_demand, f"{spec.name} already_covered")
         need = np.flatnonzero(~already & (weights > 0))
         pattern = structure(reach)[:, need]
         representative, inverse = merge_demand(pattern, group[need])

@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimize import _inputs
-from optimize._program import LinearProgram, SolverOutcome, rows
+from optimize import checks
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.p_median_start import greedy_nearest, improve_by_swaps
 from optimize.reach import Reduction, check_reach, merge_demand, unreachable
 from optimize.result import Notice
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 
 class PMedian(LocationModel):
@@ -76,16 +76,16 @@ class PMedian(LocationModel):
         start = time.perf_counter()
         reach = check_reach(reach)
         n_candidates, n_demand = reach.shape
-        weights = _inputs.numbers(weights, n_demand, "weights")
-        p = _inputs.count_p(p, n_candidates)
-        candidates = _inputs.candidates_frame(candidates, n_candidates)
-        communities = _inputs.labels(communities, n_demand, "communities")
+        weights = checks.numbers(weights, n_demand, "weights")
+        p = checks.count_p(p, n_candidates)
+        candidates = checks.candidates_frame(candidates, n_candidates)
+        communities = checks.labels(communities, n_demand, "communities")
         need = weights > 0
         lost = need & unreachable(reach)
         if lost.any():
             positions = np.flatnonzero(lost)
-            ids = _inputs.labels(demand_ids, n_demand, "demand_ids")
-            raise PlanningError("optimize_pmedian_unreachable", count=len(positions), ids=_inputs.first_ids(ids, positions))
+            ids = checks.labels(demand_ids, n_demand, "demand_ids")
+            raise PlanningError("optimize_pmedian_unreachable", count=len(positions), ids=checks.first_ids(ids, positions))
         by_demand = sp.csr_array(sp.csr_array(reach.T)[np.flatnonzero(need)])
         by_demand.sort_indices()
         representative, inverse = merge_demand(by_demand.T, with_seconds=True)

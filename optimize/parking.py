@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimize import _inputs
-from optimize._program import LinearProgram, SolverOutcome, rows
+from optimize import checks
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.reach import Reduction, check_reach, structure
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 _COST_TIE_BREAK_SPACES = 1e-3
 
@@ -73,22 +73,22 @@ class ParkingDeficit(LocationModel):
         start = time.perf_counter()
         reach = check_reach(reach)
         n_lots, n_units = reach.shape
-        households = _inputs.numbers(households, n_units, "households")
-        needed = households * _inputs.numbers(cars_per_household, n_units, "cars_per_household")
-        existing = _inputs.numbers(existing_spaces, n_units, "existing_spaces")
-        capacity = _inputs.numbers(capacity_spaces, n_lots, "capacity_spaces")
-        per_space = _inputs.numbers(cost_per_space_yuan, n_lots, "cost_per_space_yuan")
-        fixed = _inputs.numbers(fixed_cost_yuan, n_lots, "fixed_cost_yuan")
-        steps = _inputs.numbers(levels, n_lots, "levels")
+        households = checks.numbers(households, n_units, "households")
+        needed = households * checks.numbers(cars_per_household, n_units, "cars_per_household")
+        existing = checks.numbers(existing_spaces, n_units, "existing_spaces")
+        capacity = checks.numbers(capacity_spaces, n_lots, "capacity_spaces")
+        per_space = checks.numbers(cost_per_space_yuan, n_lots, "cost_per_space_yuan")
+        fixed = checks.numbers(fixed_cost_yuan, n_lots, "fixed_cost_yuan")
+        steps = checks.numbers(levels, n_lots, "levels")
         if (steps < 1).any() or (steps != np.round(steps)).any():
             raise PlanningError("optimize_bad_levels")
         step_spaces = capacity / steps
-        budget = _inputs.budget(budget_yuan, (fixed + per_space * step_spaces).min())
+        budget = checks.budget(budget_yuan, (fixed + per_space * step_spaces).min())
         deficit = np.clip(needed - existing, 0.0, None)
-        model = cls(None, Reduction(n_lots, n_lots, n_units, n_units), 0.0, _inputs.candidates_frame(candidates, n_lots))
+        model = cls(None, Reduction(n_lots, n_lots, n_units, n_units), 0.0, checks.candidates_frame(candidates, n_lots))
         model.reach, model.needed, model.existing, model.deficit = reach, needed, existing, deficit
         model.fixed, model.per_space, model.steps, model.step_spaces, model.budget = fixed, per_space, steps, step_spaces, budget
-        model.communities = _inputs.labels(communities, n_units, "communities")
+        model.communities = checks.labels(communities, n_units, "communities")
         model.by_unit = structure(sp.csr_array(reach.T))
         if deficit.sum() > FEASIBILITY_TOL:
             model.program = model._build()

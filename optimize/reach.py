@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from optimize.reach import Reduction
-from planning.errors import warning_text
+from planning.base.errors import warning_text
 
 _SOLVED = ("optimal", "time_limit")
 

@@ -21,13 +21,13 @@ from optimize.multi_type import MultiTypeBudget
 from optimize.p_median import PMedian
 from optimize.parking import ParkingDeficit
 from optimize.reach import reached_by
-from planning.catalogue import FacilityType
-from planning.coverage import nearest_seconds, reach_seconds, speed_mps
-from planning.errors import PlanningError, warning_text
-from planning.loaders import numeric_column
-from planning.network import WalkNetwork
-from planning.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
-from planning.summary import served_weight
+from planning.base.catalogue import FacilityType
+from planning.coverage.times import nearest_seconds, reach_seconds, speed_mps
+from planning.base.errors import PlanningError, warning_text
+from planning.io.layers import numeric_column
+from planning.network.graph import WalkNetwork
+from planning.network.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from planning.coverage.residents import served_weight
 
 MODELS = ("mclp", "lscp", "p_median", "capacitated", "budget", "parking")
 P_MEDIAN_MINUTES = 30.0  # p-median sends everyone to an open site: allow a longer walk than the tier

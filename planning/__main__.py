@@ -1,5 +1,5 @@
 import sys
 
-from planning.cli import main
+from planning.cli.main import main
 
 sys.exit(main())

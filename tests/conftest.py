@@ -15,13 +15,13 @@ NANJING_PBF = ROOT / "data" / "osm" / "nanjing_xinjiekou_2021.osm.pbf"
 
 @pytest.fixture(scope="session")
 def mission_town():
-    from planning.network import load_network
+    from planning.network.graph import load_network
 
     return load_network(MISSION_TOWN)
 
 
 @pytest.fixture(scope="session")
 def demo_area():
-    from planning.areas import load_demo_area
+    from planning.areas.build import load_demo_area
 
     return load_demo_area("xinjiekou")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planning.scenarios import Scenario, build_scenario, save_scenario
-from planning.voting import VotingService
+from scenarios.scenario import Scenario, build_scenario, save_scenario
+from scenarios.voting import VotingService
 
 SECRET = "居委会-2024-议事会"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planning.ui_text import ui_table
+from planning.base.text import ui_table
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -20,10 +20,9 @@ TIMEOUT = 90
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNING_SCENARIO_DIR", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHENGHUOQUAN_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
 
 
@@ -33,7 +32,7 @@ def _app(page: str | None = None, **query) -> AppTest:
         at.query_params[key] = value
     at.run()
     if page:
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"planning/app/pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -64,7 +63,7 @@ def test_demo_area_loads_and_names_the_missing_canteens(env):
 def test_language_switch_to_english_keeps_across_pages(env):
     at = _app(lang="en")
     assert at.title[0].value == "Area & data"
-    at.switch_page("app_pages/coverage.py").run()
+    at.switch_page("planning/app/pages/coverage.py").run()
     assert at.title[0].value == "Coverage" and at.query_params["lang"] in ("en", ["en"])
 
 
@@ -92,9 +91,9 @@ def test_siting_runs_saves_two_scenarios_that_compare(env):
     before, after = float(at.metric[0].value.rstrip("%")), float(at.metric[1].value.rstrip("%"))
     assert after > before
     _site_and_save(at, "四处食堂", 4)
-    files = sorted((env / "scenarios").glob("*.yaml"))
+    files = sorted((env / "home" / "scenarios").glob("*.yaml"))
     assert len(files) == 2
-    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("planning/app/pages/compare.py").run()
     assert not at.exception, at.exception
     summary = at.dataframe[0].value
     assert list(summary.index) == ["两处食堂", "四处食堂"]
@@ -105,7 +104,7 @@ def test_poll_created_voted_with_a_code_and_published(env):
     at = _app("siting")
     _site_and_save(at, "两处食堂", 2)
     _site_and_save(at, "三处食堂", 3)
-    at.switch_page("app_pages/results.py").run()
+    at.switch_page("planning/app/pages/results.py").run()
     secret = next(w for w in at.text_input if w.label == "组织者密码")
     secret.set_value(SECRET).run()
     _button(at, "设置密码").click().run()
@@ -146,7 +145,7 @@ def test_uploaded_network_and_facilities_replace_the_demo(env):
     import pandas as pd
 
     from conftest import MISSION_TOWN
-    from planning.network import load_network
+    from planning.network.graph import load_network
 
     net = load_network(MISSION_TOWN)
     lonlat = net.nodes_gdf().to_crs(4326).geometry.iloc[::90]

@@ -14,15 +14,15 @@ import shapely
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from conftest import MISSION_TOWN
-from planning.batch import run_batch
-from planning.batch.cut import horizon_minutes
-from planning.batch.jobs import area_jobs, demand_by_area, prepare_city
-from planning.batch.runner import KEY_PREFIX
-from planning.batch.task import run_area
-from planning.catalogue import load_catalogue, resolve_types
-from planning.derive import edge_demand
-from planning.network import load_network
-from planning.summary import community_table, compute_coverage
+from planning.outputs.batch import run_batch
+from planning.outputs.batch.cut import horizon_minutes
+from planning.outputs.batch.jobs import area_jobs, demand_by_area, prepare_city
+from planning.outputs.batch.runner import KEY_PREFIX
+from planning.outputs.batch.task import run_area
+from planning.base.catalogue import load_catalogue, resolve_types
+from planning.areas.derive import edge_demand
+from planning.network.graph import load_network
+from planning.coverage.residents import community_table, compute_coverage
 
 TIERS = (5.0, 10.0, 15.0)
 SPEED_KMH = 4.0

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from planning.batch.reach import chunked_reach_seconds
-from planning.coverage import reach_seconds
-from planning.derive import edge_demand
-from planning.snapping import snap_points
+from planning.outputs.batch.reach import chunked_reach_seconds
+from planning.coverage.times import reach_seconds
+from planning.areas.derive import edge_demand
+from planning.network.snapping import snap_points
 
 
 def test_reach_sets_built_in_chunks_equal_one_search(mission_town):

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest_voting import SECRET, make_scenario
-from planning.scenarios import save_scenario
-from planning.voting import VotingService
+from scenarios.scenario import save_scenario
+from scenarios.voting import VotingService
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
@@ -38,11 +38,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    env = {**os.environ, "PLANNING_SCENARIO_DIR": str(tmp / "scenarios"), "PLANNING_DB": str(tmp / "votes.sqlite"),
-           "SHENGHUOQUAN_CONFIG_DIR": str(tmp / "config")}
+    env = {**os.environ, "PLANNING_HOME": str(tmp / "home"), "PLANNING_DB": str(tmp / "votes.sqlite")}
     env.pop("DATABASE_URL", None)
-    files = [save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), tmp / "scenarios"),
-             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "scenarios")]
+    files = [save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), tmp / "home" / "scenarios"),
+             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "home" / "scenarios")]
     service = VotingService.connect(str(tmp / "votes.sqlite"))
     service.setup_organiser(SECRET)
     poll_id = service.create_poll(SECRET, "新街口便民设施投票", files, "approval")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from planning.chinese_coords import gcj02_to_wgs84, wgs84_to_gcj02
+from planning.io.coords import gcj02_to_wgs84, wgs84_to_gcj02
 
 GEOD = Geod(ellps="WGS84")
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from conftest import MISSION_TOWN, NANJING_PBF
-from planning.catalogue import load_catalogue
-from planning.coverage import nearest_seconds, reach_seconds
-from planning.derive import edge_demand
-from planning.errors import PlanningError
-from planning.network import load_network
-from planning.snapping import snap_points
-from planning.summary import compute_coverage
+from planning.base.catalogue import load_catalogue
+from planning.coverage.times import nearest_seconds, reach_seconds
+from planning.areas.derive import edge_demand
+from planning.base.errors import PlanningError
+from planning.network.graph import load_network
+from planning.network.snapping import snap_points
+from planning.coverage.residents import compute_coverage
 
 SPEED = 4.0 / 3.6
 

@@ -5,11 +5,11 @@ import time
 
 import shapely
 
-from planning.areas import load_demo_area
-from planning.catalogue import load_catalogue
-from planning.coverage import speed_mps
-from planning.isochrones import isochrones
-from planning.snapping import snap_points
+from planning.areas.build import load_demo_area
+from planning.base.catalogue import load_catalogue
+from planning.coverage.times import speed_mps
+from planning.coverage.isochrones import isochrones
+from planning.network.snapping import snap_points
 
 
 def test_demo_area_has_real_layers(demo_area):
@@ -30,10 +30,10 @@ def test_demo_area_says_which_facility_types_osm_lacks(demo_area):
 
 def test_second_load_comes_from_the_disk_cache(tmp_path):
     start = time.perf_counter()
-    first = load_demo_area("xinjiekou", cache_dir=tmp_path)
+    first = load_demo_area("xinjiekou", cache_folder=tmp_path)
     derive_s = time.perf_counter() - start
     start = time.perf_counter()
-    second = load_demo_area("xinjiekou", cache_dir=tmp_path)
+    second = load_demo_area("xinjiekou", cache_folder=tmp_path)
     cached_s = time.perf_counter() - start
     assert list(tmp_path.glob("xinjiekou-*.pickle"))
     assert len(second.demand) == len(first.demand)
@@ -49,7 +49,7 @@ def test_isochrones_grow_with_time_and_follow_streets(demo_area):
     assert areas[15] < hull.area  # street-following, not a convex hull
     # demand points within 5 minutes of a car park and close to their street lie inside the
     # 5-minute polygon (the polygon is the streets buffered by 50 m)
-    from planning.summary import compute_coverage
+    from planning.coverage.residents import compute_coverage
 
     cov = compute_coverage(demo_area.network, demo_area.demand, demo_area.facilities,
                            [load_catalogue()["parking"]], demo_area.communities)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from planning.chinese_coords import wgs84_to_bd09, wgs84_to_gcj02
-from planning.errors import PlanningError
-from planning.loaders import read_points, read_vector
+from planning.io.coords import wgs84_to_bd09, wgs84_to_gcj02
+from planning.base.errors import PlanningError
+from planning.io.layers import read_points, read_vector
 
 LON = np.array([118.7700, 118.7800, 118.7900])
 LAT = np.array([32.0400, 32.0450, 32.0500])

@@ -13,10 +13,10 @@ import folium
 import pytest
 
 from map_layers import FACILITY_ICONS, build_layers
-from planning.assets import VENDOR_DIR, ensure_app_static, localize, standalone_html, streamlit_vendor_url
-from planning.errors import PlanningError
-from planning.maplayers import MapLabels
-from planning.webmap import build_map
+from planning.outputs.maps.assets import VENDOR_DIR, ensure_app_static, localize, standalone_html, streamlit_vendor_url
+from planning.base.errors import PlanningError
+from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.webmap import build_map
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
 LINKED = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]*)"', re.IGNORECASE)

@@ -10,12 +10,13 @@ import pytest
 import shapely
 
 from map_layers import build_layers
-from planning.basemaps import BASEMAPS, NO_BASEMAP, check_tianditu_key, resolve_basemap
-from planning.chinese_coords import wgs84_to_gcj02
-from planning.errors import PlanningError
-from planning.maplayers import MapLabels
-from planning.settings import CONFIG_DIR_ENV, MapSettings, load_map_settings, save_map_settings, settings_path
-from planning.webmap import build_map
+from planning.outputs.maps.basemaps import BASEMAPS, NO_BASEMAP, check_tianditu_key, resolve_basemap
+from planning.io.coords import wgs84_to_gcj02
+from planning.base.errors import PlanningError
+from planning.outputs.maps.layers import MapLabels
+from planning.base.paths import HOME_ENV
+from planning.base.settings import MapSettings, load_map_settings, save_map_settings, settings_path
+from planning.outputs.maps.webmap import build_map
 
 LABELS = MapLabels("Communities", "Covered share", "Facilities", "New sites", "Uncovered demand", "Walk", "min")
 KEY = "0123456789abcdef0123456789ABCDEF"
@@ -28,7 +29,7 @@ def _page_text(m: folium.Map) -> str:
 
 @pytest.fixture()
 def config_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
     return tmp_path
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from map_layers import FACILITY_ICONS, build_layers
-from planning.assets import ensure_app_static, standalone_html
-from planning.maplayers import MapLabels
-from planning.webmap import build_map
+from planning.outputs.maps.assets import ensure_app_static, standalone_html
+from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.webmap import build_map
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,12 +120,12 @@ APP = '''
 import sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from planning.assets import ensure_app_static
+from planning.outputs.maps.assets import ensure_app_static
 ensure_app_static(Path(__file__).parent)  # as app.py does: static/ appears after the server started
 from map_layers import FACILITY_ICONS, build_layers
-from planning.maplayers import MapLabels
-from planning.webmap import build_map
-from planning.webmap_ui import show_map
+from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.webmap import build_map
+from planning.app.map_widgets import show_map
 
 layers = build_layers()
 labels = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")

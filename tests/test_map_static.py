@@ -10,10 +10,10 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from map_layers import FACILITY_ICONS, build_layers
-from planning import staticmap
-from planning.errors import PlanningError
-from planning.maplayers import MapLabels
-from planning.staticmap import ATTRIBUTION, cjk_font_family, draw_static_map
+from planning.outputs.maps import static as staticmap
+from planning.base.errors import PlanningError
+from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.static import ATTRIBUTION, cjk_font_family, draw_static_map
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"

@@ -12,9 +12,9 @@ import pytest
 import shapely
 
 from map_layers import FACILITY_ICONS, build_layers
-from planning.errors import PlanningError
-from planning.maplayers import COVERAGE_COLORS, MapLabels, coverage_class, to_map_coords, view_tolerance_deg
-from planning.webmap import build_map
+from planning.base.errors import PlanningError
+from planning.outputs.maps.layers import COVERAGE_COLORS, MapLabels, coverage_class, to_map_coords, view_tolerance_deg
+from planning.outputs.maps.webmap import build_map
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
 

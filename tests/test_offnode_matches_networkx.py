@@ -20,11 +20,11 @@ import pytest
 import shapely
 
 from conftest import BEIJING_PBF, MISSION_TOWN, NANJING_PBF
-from planning.catalogue import load_catalogue
-from planning.coverage import reach_seconds
-from planning.network import WalkNetwork, load_network, xml_to_pbf
-from planning.snapping import snap_points
-from planning.summary import compute_coverage
+from planning.base.catalogue import load_catalogue
+from planning.coverage.times import reach_seconds
+from planning.network.graph import WalkNetwork, load_network, xml_to_pbf
+from planning.network.snapping import snap_points
+from planning.coverage.residents import compute_coverage
 
 SPEED_MPS = 4.0 / 3.6
 NANJING_BBOX = (118.764, 32.035, 118.797, 32.052)

@@ -10,7 +10,7 @@ import osmnx as ox
 import pyogrio
 import pytest
 
-from planning.cli import main
+from planning.cli.main import main
 
 NETWORK = Path(__file__).resolve().parent / "data" / "MissionTown.graphml.gz"
 
@@ -57,7 +57,7 @@ def test_full_cover_impossible_is_one_zh_en_error_line(points, capsys):
 
 def test_a_saved_scenario_can_be_rerun_from_the_command_line(tmp_path, capsys):
     """The demo-area scenario records its model and data: `--scenario` solves it again."""
-    from planning.scenarios import build_scenario, save_scenario
+    from scenarios.scenario import build_scenario, save_scenario
 
     scenario = build_scenario(
         name="助餐点两处", area={"name": "新街口"},

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from optimize import LSCP, MCLP, CapacitatedCoverage, FacilityType, MultiTypeBudget, ParkingDeficit, PMedian
-from planning.errors import PlanningError
+from planning.base.errors import PlanningError
 
 WEIGHTS = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
 REACH = sp.csr_array(np.array([[1, 1, 0, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1]], float))

@@ -125,8 +125,8 @@ def test_parking_builds_levels_within_budget_and_reports_residual_deficit():
 
 
 def test_reverification_rejects_a_plan_that_counts_people_outside_the_service_radius():
-    from optimize._program import SolverOutcome
-    from planning.errors import PlanningError
+    from optimize.program import SolverOutcome
+    from planning.base.errors import PlanningError
 
     model = MCLP.from_reach(reach(), WEIGHTS, p=1)
     n_kept = len(model.covering.kept)
@@ -138,8 +138,8 @@ def test_reverification_rejects_a_plan_that_counts_people_outside_the_service_ra
 
 
 def test_reverification_rejects_a_site_serving_beyond_its_capacity():
-    from optimize._program import SolverOutcome
-    from planning.errors import PlanningError
+    from optimize.program import SolverOutcome
+    from planning.base.errors import PlanningError
 
     model = CapacitatedCoverage.from_reach(reach(), WEIGHTS, capacities=[100, 60, 45], p=2)
     values = np.zeros(len(model.program.cost))
@@ -215,7 +215,7 @@ def test_p_median_radius_formulation_equals_assignment_formulation_and_brute_for
 
 
 def test_p_median_radius_program_is_smaller_and_its_lp_bound_is_the_prefix_bound():
-    from optimize._program import solve_program
+    from optimize.program import solve_program
 
     reach_set, weights = random_reach(7, n_candidates=12, n_demand=80, density=0.8)
     chained, prefix = _ChainedPMedian.from_reach(reach_set, weights, 3), _PrefixPMedian.from_reach(reach_set, weights, 3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from optimize.siting import MODELS, SitingData, build_model, plan_coverage
-from planning.catalogue import load_catalogue
-from planning.errors import PlanningError
+from planning.base.catalogue import load_catalogue
+from planning.base.errors import PlanningError
 
 PARAMS = {
     "mclp": ({"p": 3}, ["meal_hall"]),

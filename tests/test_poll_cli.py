@@ -6,9 +6,9 @@ import json
 import pytest
 
 from conftest_voting import SECRET, scenario_files  # noqa: F401  (fixture)
-from planning.cli import main
-from planning.voting import VotingService
-from planning.voting.db import row_counts
+from planning.cli.main import main
+from scenarios.voting import VotingService
+from scenarios.voting.db import row_counts
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import shapely
 
 from conftest import ADLISWIL, MISSION_TOWN
-from planning.cli import main
-from planning.network import load_network
+from planning.cli.main import main
+from planning.network.graph import load_network
 
 SPEED_KMH = 4.5
 MINUTES = 6.0

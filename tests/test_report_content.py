@@ -5,10 +5,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from planning.reports import prepare_report_data
-from planning.reports.clusters import direction_from_centre
-from planning.reports.content import assemble_report, cell_text, label, location_text
-from planning.summary import served_weight
+from planning.outputs.reports import prepare_report_data
+from planning.outputs.reports.clusters import direction_from_centre
+from planning.outputs.reports.content import assemble_report, cell_text, label, location_text
+from planning.coverage.residents import served_weight
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest_voting import make_scenario
-from planning.cli import main
-from planning.reports import prepare_report_data, report_bytes
-from planning.reports.content import assemble_report
-from planning.reports.exports import write_csv, write_geojson, write_gpkg
+from planning.cli.main import main
+from planning.outputs.reports import prepare_report_data, report_bytes
+from planning.outputs.reports.content import assemble_report
+from planning.outputs.reports.exports import write_csv, write_geojson, write_gpkg
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,13 @@ from PIL import Image
 
 from conftest import MISSION_TOWN, ROOT
 from conftest_voting import SECRET, make_scenario, open_poll
-from planning.areas import area_from_files
-from planning.cli import main
-from planning.network import load_network
-from planning.reports import prepare_report_data, report_bytes
-from planning.reports.build import render
-from planning.scenarios import save_scenario
-from planning.voting import VotingService
+from planning.areas.build import area_from_files
+from planning.cli.main import main
+from planning.network.graph import load_network
+from planning.outputs.reports import prepare_report_data, report_bytes
+from planning.outputs.reports.build import render
+from scenarios.scenario import save_scenario
+from scenarios.voting import VotingService
 
 OUTPUT = ROOT / "test-output" / "report"
 POPPLER = shutil.which("pdftoppm") is not None and shutil.which("pdftotext") is not None

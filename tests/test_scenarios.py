@@ -5,9 +5,9 @@ import pytest
 import yaml
 
 from conftest_voting import make_scenario, scenario_files  # noqa: F401  (fixture)
-from planning.compare import compare_scenarios
-from planning.errors import PlanningError
-from planning.scenarios import load_scenario, save_scenario
+from scenarios.compare import compare_scenarios
+from planning.base.errors import PlanningError
+from scenarios.scenario import load_scenario, save_scenario
 
 
 def test_saved_scenario_loads_back_identical_with_digest(tmp_path):

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from conftest_voting import SECRET, open_poll, scenario_files  # noqa: F401  (fixture)
 from postgres_server import fresh_database, postgres_url  # noqa: F401  (fixture)
-from planning.errors import PlanningError
-from planning.voting import VotingService, db
+from planning.base.errors import PlanningError
+from scenarios.voting import VotingService, db
 
 VOTERS = 200
 REUSED = 50  # voters who try a code someone else also holds
@@ -72,7 +72,7 @@ def test_200_concurrent_voters_each_valid_ballot_counted_once_and_reuse_refused(
 
 _STREAMER = """
 import sys
-from planning.voting import VotingService
+from scenarios.voting import VotingService
 svc = VotingService.connect(sys.argv[1])
 for code in open(sys.argv[3]).read().split():
     receipt = svc.cast_ballot(int(sys.argv[2]), code, {"approve": ["A"]})

@@ -8,12 +8,12 @@ import yaml
 from sqlalchemy import select
 
 from conftest_voting import SECRET, open_poll, scenario_files, service  # noqa: F401  (fixtures)
-from planning.errors import PlanningError
-from planning.voting import db
-from planning.voting.ballots import ballots_digest, canonical_json
-from planning.voting.codes import normalise_code
-from planning.voting.db import row_counts
-from planning.voting.slips import write_slips
+from planning.base.errors import PlanningError
+from scenarios.voting import db
+from scenarios.voting.ballots import ballots_digest, canonical_json
+from scenarios.voting.codes import normalise_code
+from scenarios.voting.db import row_counts
+from scenarios.voting.slips import write_slips
 
 
 def _refused(svc, code, action):

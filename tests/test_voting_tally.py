@@ -1,7 +1,7 @@
 """Counting against published worked examples, ties and incomplete rankings."""
 from __future__ import annotations
 
-from planning.voting.tally import instant_runoff, tally
+from scenarios.voting.tally import instant_runoff, tally
 
 # Wikipedia, "Schulze method", example with 45 voters and candidates A–E.
 WIKIPEDIA_SCHULZE = [(5, "ACBED"), (5, "ADECB"), (8, "BEDAC"), (3, "CABED"),

@@ -1,0 +1,1 @@
+"""Streamlit front end: the pages and the widgets they share. The only package that imports Streamlit."""

@@ -1,0 +1,274 @@
+"""What every page shares: language, translated words, cached library calls, maps, errors.
+
+Pages hold layout and widgets only; every computation here is one call into ``planning`` or
+``optimize``, cached so that a widget change reruns in well under a second.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from optimize.siting import SitingData
+from planning.areas.build import DEFAULT_AREA, Area, load_demo_area
+from planning.base.catalogue import FacilityType, load_catalogue
+from planning.coverage.times import speed_mps
+from planning.base.errors import PlanningError
+from planning.outputs.exports import write_coverage_gpkg
+from planning.coverage.isochrones import isochrones
+from planning.outputs.maps.layers import MapLabels
+from planning.base import paths
+from planning.network.snapping import snap_points
+from planning.coverage.residents import compute_coverage, served_weight
+from planning.base.text import LANGUAGES, normalise_language, ui_text
+from scenarios.voting import VotingService
+from scenarios.voting.db import database_url
+
+WALK_SPEED_KMH = 4.0
+TIERS = (5, 10, 15)
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+# Large, calm defaults for older readers on phones; the vote page adds even larger sizes.
+BASE_CSS = """
+<style>
+  .stButton button, .stDownloadButton button, .stFormSubmitButton button {
+      min-height: 3rem; font-size: 1.1rem; padding: 0.4rem 1.2rem; }
+  [data-testid="stMetricValue"] { font-size: 2rem; }
+</style>
+"""
+
+
+# -- language ---------------------------------------------------------------------------
+
+def lang() -> str:
+    """The chosen language, remembered in session state and in ``?lang=``."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = normalise_language(st.query_params.get("lang"))
+    return normalise_language(st.session_state["lang"])
+
+
+def t(key: str, /, **params) -> str:
+    """The word for ``key`` in the chosen language (from ``planning/locale/ui.yaml``)."""
+    return ui_text(key, lang(), **params)
+
+
+def language_switch() -> None:
+    """中文 / English in the sidebar; the choice follows the user from page to page."""
+    lang()
+    st.sidebar.radio("语言 / Language", LANGUAGES, key="lang", horizontal=True,
+                     format_func=LANGUAGE_NAMES.get)
+    if st.query_params.get("lang") != st.session_state["lang"]:
+        st.query_params["lang"] = st.session_state["lang"]
+
+
+def show_error(err: PlanningError) -> None:
+    st.error(err.message(lang()))
+
+
+@contextmanager
+def planning_errors():
+    """Show a :class:`PlanningError` as a message in the user's language, never a traceback."""
+    try:
+        yield
+    except PlanningError as err:
+        show_error(err)
+
+
+def show_notes(notes) -> None:
+    """(zh, en) notices from the library, in the chosen language."""
+    for zh, en in notes:
+        st.info(zh if lang() == "zh" else en)
+
+
+def remembered(key: str, default):
+    """A value kept across pages (widget state is dropped when its page is not shown)."""
+    return st.session_state.setdefault(f"saved_{key}", default)
+
+
+def remember(key: str, value) -> None:
+    st.session_state[f"saved_{key}"] = value
+
+
+# -- locations of data ------------------------------------------------------------------
+
+def scenario_dir() -> Path:
+    """Where scenarios are saved (the user folder's ``scenarios``, read at call time)."""
+    return paths.scenario_dir()
+
+
+@st.cache_resource(show_spinner=False)
+def _voting_service(url: str) -> VotingService:
+    return VotingService.connect(url)
+
+
+def voting_service() -> VotingService:
+    """The voting service on ``DATABASE_URL`` / ``PLANNING_DB`` (default SQLite file)."""
+    return _voting_service(database_url())
+
+
+# -- area and catalogue -----------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> dict[str, FacilityType]:
+    return load_catalogue()
+
+
+@st.cache_resource(show_spinner=False)
+def demo_area(key: str) -> Area:
+    return load_demo_area(key)
+
+
+def current_area() -> tuple[Area, str]:
+    """The area in use and a key naming it for the caches (``demo:<key>`` or ``upload:<digest>``)."""
+    custom = st.session_state.get("custom_area")
+    if custom is not None:
+        return custom, st.session_state["custom_area_id"]
+    key = st.session_state.get("area_key", DEFAULT_AREA)
+    return demo_area(key), f"demo:{key}"
+
+
+def type_name(key: str) -> str:
+    return catalogue()[key].name(lang())
+
+
+def facility_icons() -> dict[str, dict[str, str]]:
+    return {k: {"icon": f.icon, "color": f.color} for k, f in catalogue().items()}
+
+
+# -- cached computations (library calls) --------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def coverage(_area: Area, area_id: str, speed_kmh: float = WALK_SPEED_KMH):
+    """Walking minutes to every catalogue type, per demand point and community."""
+    return compute_coverage(_area.network, _area.demand, _area.facilities, list(catalogue().values()),
+                            _area.communities, TIERS, speed_kmh)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = WALK_SPEED_KMH):
+    """Isochrones (5/10/15 min) around the existing facilities of one type, or None."""
+    sites = _area.facilities_of(type_key)
+    if sites.empty:
+        return None
+    snapped = snap_points(_area.network, sites)
+    return isochrones(_area.network, snapped, TIERS, speed_mps(speed_kmh))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def siting_data(_area: Area, area_id: str, speed_kmh: float = WALK_SPEED_KMH) -> SitingData:
+    """Residents and candidate sites on the network; reach sets are built once per tier."""
+    return SitingData.prepare(_area.network, _area.demand, _area.candidates, _area.facilities, speed_kmh)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
+    """(GeoPackage bytes, per-community CSV bytes) of the coverage for download."""
+    result = coverage(_area, area_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "coverage.gpkg"
+        write_coverage_gpkg(path, result, _area.communities, list(catalogue().values()))
+        gpkg = path.read_bytes()
+    return gpkg, result.by_community.to_csv(index=False).encode("utf-8-sig")
+
+
+# -- map layers -------------------------------------------------------------------------
+
+def map_labels() -> MapLabels:
+    return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
+                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"))
+
+
+def community_layer(area: Area, cov, type_key: str, tier: float | None) -> gpd.GeoDataFrame:
+    """Community polygons with ``covered_share`` of one type at a tier (None: the type's own tier)."""
+    rows = cov.by_community[cov.by_community["type"] == type_key].set_index("community")
+    column = "covered_at_tier" if tier is None else f"covered_{tier:g}min"
+    layer = area.communities[["code", "name", "geometry"]].copy()
+    layer["covered_share"] = layer["code"].map(rows[column]).fillna(0.0).to_numpy()
+    return layer
+
+
+def demand_layer(cov, type_key: str, tier: float) -> gpd.GeoDataFrame:
+    """Demand points with the weight the type counts and whether they are covered at the tier."""
+    ftype = catalogue()[type_key]
+    layer = cov.demand[["geometry"]].copy()
+    layer["weight"] = served_weight(cov.demand, ftype)
+    layer["covered"] = cov.demand[f"minutes_to_{type_key}"].to_numpy() <= tier
+    return layer
+
+
+def map_sidebar():
+    """Base-map picker in the sidebar; returns (base map, Tianditu key)."""
+    from planning.app.map_widgets import basemap_picker
+
+    with st.sidebar:
+        return basemap_picker(lang())
+
+
+def draw_map(communities, key: str, height: int = 520, **layers) -> None:
+    """A folium map from :func:`planning.outputs.maps.webmap.build_map`, shown without rerunning on pan/zoom."""
+    from planning.outputs.maps.webmap import build_map
+    from planning.app.map_widgets import show_map
+
+    basemap, tianditu_key = map_sidebar()
+    with planning_errors():
+        m = build_map(communities, map_labels(), facility_icons=facility_icons(), basemap=basemap,
+                      tianditu_key=tianditu_key, **layers)
+        show_map(m, key=key, returned_objects=[], height=height)
+
+
+def percent(value: float) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.0%}"
+
+
+# -- scenarios in plain words (vote and results pages) ------------------------------------------
+
+def scenario_sentences(scenario) -> list[str]:
+    """Three plain sentences: what is built, where, who gains."""
+    names = {k: (v.name_zh if lang() == "zh" else (v.name_en or v.name_zh)) for k, v in scenario.facility_types.items()}
+    counts = pd.Series([s.type for s in scenario.sites]).value_counts()
+    built = t("list_sep").join(t("vote_built_item", n=int(n), name=names[k]) for k, n in counts.items())
+    what = t("vote_built", items=built or "—", wan=f"{scenario.cost_yuan / 10_000:,.0f}")
+    where = t("vote_where", places=scenario.description) if scenario.description else t("vote_where_unknown")
+    gains = t("list_sep").join(
+        t("vote_gain_item", m=row.tier_minutes, name=names[row.type], n=f"{row.covered_after - row.covered_before:,}",
+          n60=f"{row.covered_60_plus_after - row.covered_60_plus_before:,}")
+        for row in scenario.metrics.overall if row.covered_after > row.covered_before
+    )
+    return [what, where, t("vote_gain", items=gains or "—")]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scenario_map_png(_scenario, digest: str, area_key: str, language: str) -> bytes | None:
+    """A small static map of a scenario's sites over the demo area's communities, or None."""
+    import io
+
+    from planning.outputs.maps.static import draw_static_map
+
+    area, scenario = demo_area(area_key), _scenario
+    first = scenario.metrics.overall[0].type if scenario.metrics.overall else None
+    rows = [r for r in scenario.metrics.communities if r.type == first]
+    share = {r.community: r.covered_after / r.population if r.population else 0.0 for r in rows}
+    layer = area.communities[["code", "name", "geometry"]].copy()
+    layer["covered_share"] = layer["name"].map(share)
+    if layer["covered_share"].isna().all() or not scenario.sites:
+        return None
+    layer["covered_share"] = layer["covered_share"].fillna(0.0)
+    sites = gpd.GeoDataFrame({"id": [s.id for s in scenario.sites], "type": [s.type for s in scenario.sites]},
+                             geometry=gpd.points_from_xy([s.lon for s in scenario.sites], [s.lat for s in scenario.sites]),
+                             crs=4326)
+    fig = draw_static_map(layer, map_labels(), sites=sites, size_inches=(5.0, 5.0))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def labels(keys, text) -> callable:
+    """A ``format_func`` with the words fixed now (AppTest replays it outside the script run)."""
+    table = {k: text(k) for k in keys}
+    return table.__getitem__

@@ -1,0 +1,70 @@
+"""Streamlit side of the maps: show a folium map and pick the base map. For app pages only.
+
+Needs ``[server] enableStaticServing = true`` and the app's ``static`` folder prepared with
+:func:`planning.outputs.maps.assets.ensure_app_static` (``app.py`` does it).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from planning.outputs.maps.assets import localize, streamlit_vendor_url
+from planning.outputs.maps.basemaps import BASEMAPS, BaseMap, resolve_basemap
+from planning.base.settings import MapSettings, load_map_settings, save_map_settings
+
+
+def show_map(
+    m: folium.Map,
+    key: str,
+    returned_objects: Sequence[str] = ("last_object_clicked_tooltip",),
+    height: int = 600,
+) -> dict[str, Any]:
+    """Draw the map in the page; only the listed events rerun the page.
+
+    Parameters
+    ----------
+    m
+        A map from :func:`planning.outputs.maps.webmap.build_map`.
+    key
+        Streamlit widget key (keeps zoom and position across reruns).
+    returned_objects
+        streamlit-folium return keys the page reads (e.g. ``"last_object_clicked"``,
+        ``"bounds"``); panning or zooming changes nothing else, so it does not rerun the page.
+    height
+        Map height in pixels.
+    """
+    localize(m, streamlit_vendor_url(st.get_option("server.baseUrlPath") or ""))
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects))
+
+
+def basemap_picker(lang: str = "zh", probe: bool = False) -> tuple[BaseMap, str]:
+    """Base-map selector (with Tianditu key field) that remembers the choice for next time.
+
+    Returns
+    -------
+    tuple
+        ``(base map, Tianditu key)`` to pass to :func:`planning.outputs.maps.webmap.build_map`; falls back to
+        no base map, with a warning, when the key is malformed or refused.
+    """
+    stored = load_map_settings()
+    keys = list(BASEMAPS)
+    choice = st.selectbox(
+        "底图" if lang == "zh" else "Base map", keys,
+        index=keys.index(stored.basemap) if stored.basemap in keys else 0,
+        format_func=lambda k: BASEMAPS[k].label_zh if lang == "zh" else BASEMAPS[k].label_en,
+    )
+    tianditu_key = stored.tianditu_key
+    if BASEMAPS[choice].needs_key:
+        tianditu_key = st.text_input("天地图密钥 (tk)" if lang == "zh" else "Tianditu key (tk)",
+                                     value=tianditu_key, type="password")
+    chosen = MapSettings(basemap=choice, tianditu_key=tianditu_key)
+    if chosen != stored:
+        save_map_settings(chosen)
+    basemap, cleaned, problem = resolve_basemap(choice, tianditu_key, probe=probe)
+    if problem is not None:
+        st.warning(problem.message(lang))
+    return basemap, cleaned

@@ -1,0 +1,1 @@
+"""The app's pages: layout and widgets only."""

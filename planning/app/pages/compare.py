@@ -1,0 +1,65 @@
+"""方案比较 / Compare: two or more saved scenarios side by side."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from planning.app.common import planning_errors, scenario_dir, show_error, t
+from scenarios.compare import compare_scenarios
+from planning.base.errors import PlanningError
+from scenarios.scenario import load_scenario
+
+st.title(t("page_compare"))
+st.caption(t("compare_intro"))
+
+files = sorted(scenario_dir().glob("*.yaml"))
+if len(files) < 2:
+    st.info(t("compare_need_two", n=len(files)))
+    st.stop()
+
+chosen = st.multiselect(t("compare_pick"), files, default=files[:3], format_func=lambda p: p.stem)
+scenarios = []
+for path in chosen:
+    try:
+        scenarios.append(load_scenario(path))
+    except PlanningError as err:
+        show_error(err)
+if len(scenarios) < 2:
+    st.info(t("compare_need_two", n=len(scenarios)))
+    st.stop()
+
+labels = [f"{s.name} ({p.stem})" if [x.name for x in scenarios].count(s.name) > 1 else s.name
+          for s, p in zip(scenarios, chosen)]
+comparison = None
+with planning_errors():
+    comparison = compare_scenarios(scenarios, labels)
+if comparison is None:
+    st.stop()
+
+summary = comparison.summary.set_index("scenario")
+st.subheader(t("compare_summary"))
+st.dataframe(summary.rename(columns={
+    "sites": t("col_sites"), "cost_yuan": t("col_cost_yuan"), "newly_covered": t("col_newly"),
+    "newly_covered_60_plus": t("col_newly60"), "cost_yuan_vs_reference": t("col_cost_vs_ref"),
+}), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**{t('compare_chart_gain')}**")
+    st.bar_chart(summary[["newly_covered", "newly_covered_60_plus"]].rename(
+        columns={"newly_covered": t("col_newly"), "newly_covered_60_plus": t("col_newly60")}), stack=False)
+with right:
+    st.markdown(f"**{t('compare_chart_cost')}**")
+    st.bar_chart((summary["cost_yuan"] / 10_000).rename(t("col_cost_wan")))
+
+st.subheader(t("compare_communities"))
+st.caption(t("compare_communities_help", reference=labels[0]))
+diff = comparison.communities.pivot_table(index=["community", "type", "tier_minutes"], columns="scenario",
+                                          values="newly_covered", aggfunc="sum")[labels]
+st.dataframe(diff.reset_index().rename(columns={"community": t("col_community"), "type": t("col_type"),
+                                                "tier_minutes": t("col_tier")}),
+             hide_index=True, width="stretch")
+
+st.subheader(t("compare_sites"))
+sites = comparison.sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
+st.dataframe(pd.DataFrame(sites), hide_index=True, width="stretch")

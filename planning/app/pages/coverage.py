@@ -1,0 +1,80 @@
+"""覆盖分析 / Coverage: who can walk to each kind of facility within the life-circle tiers."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from planning.app.common import (
+    TIERS, catalogue, labels, community_layer, coverage, coverage_files, current_area, demand_layer, draw_map,
+    percent, planning_errors, remember, remembered, t, type_name, walk_areas,
+)
+
+st.title(t("page_coverage"))
+st.caption(t("coverage_intro"))
+
+cat = catalogue()
+area, area_id = None, None
+with planning_errors(), st.spinner(t("area_loading")):
+    area, area_id = current_area()
+if area is None:
+    st.stop()
+
+types = st.multiselect(t("coverage_types"), list(cat), default=remembered("cov_types", list(cat)),
+                       format_func=labels(cat, type_name))
+remember("cov_types", types)
+tier_choice = st.radio(t("coverage_tier"), ("standard", *TIERS), horizontal=True,
+                       index=("standard", *TIERS).index(remembered("cov_tier", "standard")),
+                       format_func=labels(("standard", *TIERS), lambda k: t("tier_standard") if k == "standard" else t("tier_minutes", m=k)))
+remember("cov_tier", tier_choice)
+if not types:
+    st.info(t("coverage_pick_type"))
+    st.stop()
+
+with planning_errors(), st.spinner(t("coverage_running")):
+    cov = coverage(area, area_id)
+    table = cov.by_community[cov.by_community["type"].isin(types)]
+    overall = cov.overall.set_index("type")
+
+cols = st.columns(min(len(types), 3))
+for i, key in enumerate(types):
+    tier = cat[key].tier_minutes if tier_choice == "standard" else tier_choice
+    column = "covered_at_tier" if tier_choice == "standard" else f"covered_{tier_choice:g}min"
+    cols[i % len(cols)].metric(t("coverage_metric", name=type_name(key), m=f"{tier:g}"),
+                               percent(overall.loc[key, column]))
+
+st.subheader(t("coverage_map"))
+map_type = st.selectbox(t("coverage_map_type"), types, format_func=labels(types, type_name))
+tier = cat[map_type].tier_minutes if tier_choice == "standard" else tier_choice
+show_iso = st.checkbox(t("coverage_show_iso"), value=True)
+with planning_errors():
+    draw_map(
+        community_layer(area, cov, map_type, None if tier_choice == "standard" else tier),
+        key="coverage_map",
+        facilities=area.facilities_of(map_type),
+        isochrones=walk_areas(area, area_id, map_type) if show_iso else None,
+        demand=demand_layer(cov, map_type, tier),
+    )
+
+st.subheader(t("coverage_gaps"))
+st.caption(t("coverage_gaps_help"))
+column = "covered_at_tier" if tier_choice == "standard" else f"covered_{tier_choice:g}min"
+gaps = pd.DataFrame({
+    t("col_community"): table["name"] if "name" in table else table["community"],
+    t("col_type"): table["type"].map(type_name),
+    t("col_population"): table["population"].round().astype(int),
+    t("col_pop60"): table["pop_60plus"].round().astype(int),
+    t("col_covered_pct"): (table[column] * 100).round(1),
+    t("col_median_min"): table["median_minutes"].round(1),
+}).sort_values(t("col_covered_pct"))
+st.dataframe(gaps, hide_index=True, width="stretch", column_config={
+    t("col_covered_pct"): st.column_config.ProgressColumn(t("col_covered_pct"), min_value=0, max_value=100,
+                                                          format="%.0f%%"),
+    t("col_median_min"): st.column_config.NumberColumn(t("col_median_min"), help=t("col_median_help")),
+})
+
+with planning_errors():
+    gpkg, csv = coverage_files(area, area_id)
+    left, right = st.columns(2)
+    left.download_button(t("download_gpkg"), gpkg, file_name="coverage.gpkg",
+                         mime="application/geopackage+sqlite3")
+    right.download_button(t("download_csv"), csv, file_name="coverage_by_community.csv", mime="text/csv")

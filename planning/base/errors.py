@@ -1,0 +1,83 @@
+"""The one error family of the project: every message in Chinese and English, with a hint.
+
+Loaders, models and services raise :class:`PlanningError`; the CLI and the app show it.
+Message texts live in ``planning/locale/messages*.yaml`` (data, not code) keyed by ``code``;
+each part of the product keeps its own file (``messages_optimize.yaml``, ``messages_voting.yaml`` …).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_LOCALE_DIR.glob("messages*.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            entries = yaml.safe_load(fh) or {}
+        clash = merged.keys() & entries.keys()
+        if clash:
+            raise KeyError(f"error codes defined twice ({path.name}): {sorted(clash)}")
+        merged.update(entries)
+    return merged
+
+
+class _SafeDict(dict):
+    """Leave unknown ``{placeholders}`` visible instead of failing to format."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class PlanningError(Exception):
+    """A problem the user can act on, described in Chinese and English.
+
+    Parameters
+    ----------
+    code
+        Key in ``messages.yaml`` (for example ``"file_empty"``).
+    **params
+        Values for the ``{placeholders}`` in the message and hint.
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        entry = _catalogue().get(code)
+        if entry is None:
+            raise KeyError(f"no message for error code {code!r} in {_LOCALE_DIR}/messages*.yaml")
+        values = _SafeDict({k: v for k, v in params.items()})
+        self.code = code
+        self.params = params
+        self.zh = entry["zh"].format_map(values)
+        self.en = entry["en"].format_map(values)
+        self.hint_zh = entry.get("hint_zh", "").format_map(values)
+        self.hint_en = entry.get("hint_en", "").format_map(values)
+        super().__init__(self.one_line())
+
+    def __reduce__(self):
+        # rebuilt from code and parameters, so the error crosses process boundaries (Dask workers)
+        return (_rebuild, (self.code, self.params))
+
+    def message(self, lang: str = "zh") -> str:
+        """The message with its hint in one language (``"zh"`` or ``"en"``)."""
+        text, hint = (self.zh, self.hint_zh) if lang == "zh" else (self.en, self.hint_en)
+        return f"{text} {hint}".strip()
+
+    def one_line(self) -> str:
+        """Chinese then English on one line, as the CLI prints it."""
+        return f"{self.message('zh')} / {self.message('en')}"
+
+
+def _rebuild(code: str, params: dict[str, Any]) -> PlanningError:
+    return PlanningError(code, **params)
+
+
+def warning_text(code: str, **params: Any) -> tuple[str, str]:
+    """(zh, en) text of a non-fatal notice from the same catalogue (e.g. repaired polygons)."""
+    err = PlanningError(code, **params)
+    return err.message("zh"), err.message("en")

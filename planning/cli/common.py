@@ -1,0 +1,67 @@
+"""Arguments and printing shared by the CLI commands."""
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from planning.base.catalogue import FacilityType, load_catalogue, resolve_types
+from planning.coverage.times import DEFAULT_SPEED_KMH, TIERS_MINUTES
+from planning.base.errors import PlanningError
+
+
+def minutes_list(text: str) -> tuple[float, ...]:
+    """Parse ``5,10,15``; each value must be a positive number."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        raise PlanningError("minutes_not_positive", value=text) from exc
+    if not values or any(v <= 0 for v in values):
+        raise PlanningError("minutes_not_positive", value=text)
+    return values
+
+
+def add_walk_args(parser: argparse.ArgumentParser, tiers: bool = True) -> None:
+    """``--speed-kmh``, ``--coord-system`` and (optionally) ``--minutes``."""
+    parser.add_argument("--speed-kmh", type=float, default=DEFAULT_SPEED_KMH,
+                        help=f"步行速度 km/h / walking speed in km/h (default {DEFAULT_SPEED_KMH}; elderly 2.9)")
+    parser.add_argument("--coord-system", default="wgs84", choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+                        help="输入文件坐标（高德=gcj02，百度=bd09）/ coordinates of the input files (Amap=gcj02, Baidu=bd09)")
+    if tiers:
+        parser.add_argument("--minutes", default=",".join(str(t) for t in TIERS_MINUTES),
+                            help="生活圈分钟数 / life-circle tiers in minutes (default 5,10,15)")
+
+
+def add_layer_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """The user's own layers: ``--network``, ``--facilities`` (+ ``--facility-type``),
+    ``--boundaries``, ``--demand`` and ``--types``; network and facilities required or not."""
+    parser.add_argument("--network", required=required, help="路网文件 .graphml(.gz)/.osm/.osm.pbf / network file")
+    parser.add_argument("--facilities", required=required,
+                        help="设施点文件（含 type 列）/ facility points (with a type column)")
+    parser.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
+    parser.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
+    parser.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）"
+                                         " / resident points with population (default: network edge population)")
+    parser.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+
+
+def types_and_tiers(args: argparse.Namespace) -> tuple[dict[str, FacilityType], list[FacilityType], tuple[float, ...]]:
+    """The catalogue, the facility types named by ``--types`` and the tiers of ``--minutes``."""
+    catalogue = load_catalogue()
+    return catalogue, resolve_types(args.types, catalogue), minutes_list(args.minutes)
+
+
+def print_notes(notes: list[tuple[str, str]]) -> None:
+    for zh, en in notes:
+        print(f"提示 / Note: {zh} / {en}")
+
+
+def summary_text(overall: pd.DataFrame, names: dict[str, str], tiers: tuple[float, ...]) -> str:
+    """A readable coverage table: one line per facility type, population-weighted shares."""
+    table = pd.DataFrame({
+        "设施 / type": overall["type"].map(names),
+        "服务人口 / served": overall["served_population"].round(0).astype(int),
+        **{f"{t:g}分钟 / {t:g} min": (overall[f"covered_{t:g}min"] * 100).round(1).astype(str) + "%" for t in tiers},
+        "中位步行 / median min": overall["median_minutes"].round(1),
+    })
+    return table.to_string(index=False)

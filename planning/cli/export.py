@@ -1,0 +1,41 @@
+"""``planning export``: the layers and tables of a report as GeoPackage, GeoJSON, CSV or Excel."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from planning.cli.report import add_area_args, report_data
+from planning.outputs.reports.build import render
+from planning.outputs.reports.content import assemble_report
+from planning.outputs.reports.exports import EXPORT_FORMATS, export_format, write_csv, write_geojson, write_gpkg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="导出图层和表格 / export layers and tables",
+                       description="导出 GeoPackage（QGIS 可直接打开）、GeoJSON、CSV 或 Excel"
+                                   " / export a GeoPackage (opens in QGIS), GeoJSON, CSV or Excel")
+    add_area_args(p)
+    p.add_argument("--format", choices=EXPORT_FORMATS,
+                   help="格式（默认按后缀：.gpkg/.xlsx；geojson 和 csv 写入文件夹）"
+                        " / format (default from the suffix; geojson and csv write into a folder)")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="表头语言 / language of table headers")
+    p.add_argument("--out", required=True, help="输出文件或文件夹 / output file or folder")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = export_format(args.out, args.format)
+    data = report_data(args)
+    out = Path(args.out)
+    if fmt == "gpkg":
+        written = [f"{out} ({', '.join(write_gpkg(out, data))})"]
+    elif fmt == "geojson":
+        written = [str(p) for p in write_geojson(out, data)]
+    elif fmt == "csv":
+        written = [str(p) for p in write_csv(out, assemble_report(data, args.lang))]
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(render(data, "xlsx", args.lang))
+        written = [str(out)]
+    print("已写入 / written:\n  " + "\n  ".join(written))
+    return 0

@@ -1,0 +1,122 @@
+"""``planning optimize``: site new facilities and write the plan to a GeoPackage.
+
+Either from files (``--network``, ``--candidates`` …) or by re-running a saved scenario
+(``--scenario scenarios/X.yaml``) with the model, settings and data sources it records.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import geopandas as gpd
+
+from optimize.siting import MODELS, SitingData, build_model
+from planning.areas.build import area_from_files, load_demo_area
+from planning.base.catalogue import load_catalogue, resolve_types
+from planning.cli.common import add_walk_args, print_notes
+from planning.base.errors import PlanningError
+from planning.io.layers import read_points
+from scenarios.scenario import load_scenario
+from planning.network.snapping import DEFAULT_MAX_SNAP_M
+
+DEMO_PREFIX = "demo:"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("optimize", help="设施选址优化 / facility siting",
+                       description="在候选点中为设施选址（MCLP/LSCP/p-中值/容量/预算/停车）"
+                                   " / choose sites for new facilities (MCLP / LSCP / p-median / capacitated / budget / parking)")
+    p.add_argument("--scenario", help="重新计算已保存的方案 / re-run a saved scenario file")
+    p.add_argument("--network", help="路网文件 / network file")
+    p.add_argument("--candidates", help="候选点（含 id，可含 cost_yuan、capacity 列）/ candidate sites (id, optional cost_yuan, capacity)")
+    p.add_argument("--demand", help="居民点（含 id、population 列）/ resident points (id, population)")
+    p.add_argument("--existing", help="现有同类设施 / existing facilities of this type")
+    p.add_argument("--boundaries", help="社区边界 / community polygons")
+    p.add_argument("--type", help="设施类型，预算模型可逗号分隔 / facility type key(s), e.g. clinic or meal_hall,day_care")
+    p.add_argument("--model", choices=MODELS, default="mclp", help="模型 / model (default mclp)")
+    p.add_argument("--p", type=int, help="新建数量 / number of new sites")
+    p.add_argument("--share", type=float, default=1.0, help="LSCP 覆盖人口比例 / LSCP population share (default 1)")
+    p.add_argument("--minutes", type=float, help="步行分钟数（默认按设施类型）/ walking minutes (default: the type's tier)")
+    p.add_argument("--budget", type=float, help="预算（元）/ budget in yuan")
+    p.add_argument("--cars-per-household", type=float, default=0.4,
+                   help="户均汽车数（停车模型）/ cars per household (parking model; default 0.4, an assumption)")
+    p.add_argument("--time-limit", type=float, help="求解时间上限（秒）/ solver time limit in seconds")
+    p.add_argument("--mip-gap", type=float, help="最优间隙，如 0.001 / relative MIP gap, e.g. 0.001")
+    p.add_argument("--solver", choices=("highs", "pulp_highs", "cbc"), default="highs", help="求解器 / solver")
+    p.add_argument("--max-snap-m", type=float, default=DEFAULT_MAX_SNAP_M,
+                   help="最大吸附距离（米）/ maximum snapping distance in metres")
+    p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
+    add_walk_args(p, tiers=False)
+    p.set_defaults(handler=run)
+
+
+def _from_files(args: argparse.Namespace, types) -> tuple[SitingData, gpd.GeoDataFrame]:
+    if not (args.network and args.candidates and args.type):
+        raise PlanningError("optimize_cli_inputs")
+    existing_type = types[0].key if args.existing and len(types) == 1 else None
+    area, notes = area_from_files(args.network, args.existing, args.demand, args.boundaries,
+                                  existing_type, args.coord_system)
+    layer = read_points(args.candidates, args.coord_system)
+    print_notes(notes + layer.notes)
+    data = SitingData.prepare(area.network, area.demand, layer.gdf, area.facilities, args.speed_kmh, args.max_snap_m)
+    return data, area.communities
+
+
+def _from_scenario(args: argparse.Namespace) -> tuple[SitingData, gpd.GeoDataFrame, list, str, dict]:
+    """Data, communities, types, model and parameters recorded in a scenario file."""
+    scenario = load_scenario(Path(args.scenario))
+    sources = {d.name: d.path for d in scenario.data_sources}
+    types = resolve_types(list(scenario.facility_types), load_catalogue())
+    speed_kmh = scenario.model.speed_mps * 3.6
+    if sources.get("area", "").startswith(DEMO_PREFIX):
+        area = load_demo_area(sources["area"][len(DEMO_PREFIX):])
+    else:
+        if "network" not in sources or "candidates" not in sources:
+            raise PlanningError("optimize_scenario_sources", path=args.scenario)
+        area, notes = area_from_files(sources["network"], sources.get("facilities"), sources.get("demand"),
+                                      sources.get("communities"), None, args.coord_system)
+        print_notes(notes)
+        area.candidates = read_points(sources["candidates"], args.coord_system).gdf
+    data = SitingData.prepare(area.network, area.demand, area.candidates, area.facilities, speed_kmh, args.max_snap_m)
+    params = {"p": scenario.model.p, "budget_yuan": scenario.model.budget_yuan, "share": args.share,
+              "cars_per_household": args.cars_per_household}
+    return data, area.communities, types, scenario.model.name, params
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.scenario:
+        data, communities, types, model, params = _from_scenario(args)
+    else:
+        types = resolve_types(args.type, load_catalogue()) if args.type else []
+        data, communities = _from_files(args, types)
+        model = args.model
+        params = {"p": args.p, "share": args.share, "budget_yuan": args.budget, "minutes": args.minutes,
+                  "cars_per_household": args.cars_per_household}
+    if model in ("mclp", "p_median") and not params.get("p"):
+        raise PlanningError("optimize_bad_p", p=None)
+    if model in ("budget", "parking") and not params.get("budget_yuan"):
+        raise PlanningError("optimize_cli_budget", model=model)
+    print_notes(data.notes)
+    result = build_model(data, model, types, params).solve(args.solver, time_limit_s=args.time_limit,
+                                                           mip_gap=args.mip_gap)
+    print(result.explain("zh"))
+    print(result.explain("en"))
+    _write(args.out, result, data.demand, communities)
+    print(f"已写入 / written: {args.out}")
+    return 0 if result.has_solution else 1
+
+
+def _write(path: str, result, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> None:
+    """Layers ``chosen_sites`` (the candidates' own ids), ``demand`` and ``communities``."""
+    out = Path(path)
+    if out.exists():
+        out.unlink()
+    if len(result.sites):
+        result.sites.to_file(out, layer="chosen_sites", driver="GPKG")
+    if "served_share_before" in result.details:
+        demand = demand.assign(covered_before=result.details["served_share_before"],
+                               covered_after=result.details["served_share_after"])
+    demand.to_file(out, layer="demand", driver="GPKG")
+    if result.community_coverage is not None:
+        table = result.community_coverage.rename(columns={"community": "code"})
+        communities.merge(table, on="code", how="left").to_file(out, layer="communities", driver="GPKG")

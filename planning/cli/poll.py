@@ -1,0 +1,185 @@
+"""``planning poll …``: run a resident vote from the command line, without the UI.
+
+Organiser sub-commands read the secret from ``PLANNING_ORGANISER_SECRET``; ``vote``
+enters a paper ballot with its code. The database is ``--db`` or ``DATABASE_URL`` /
+``PLANNING_DB`` (default ``data/planning.sqlite``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from planning.base.errors import PlanningError
+from scenarios.voting import VotingService
+from scenarios.voting.organiser import secret_from_env
+from scenarios.voting.service import ELECTORATES, STATE_ZH
+from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
+from scenarios.voting.tally import METHODS, TallyResult
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``poll`` and its sub-commands to the top-level parser."""
+    poll = subparsers.add_parser("poll", help="居民投票 / resident voting", description="居民投票 / resident voting")
+    poll.add_argument("--db", help="数据库 URL 或 SQLite 路径 / database URL or SQLite path")
+    sub = poll.add_subparsers(dest="poll_command", required=True, metavar="子命令/subcommand")
+
+    def add(name: str, help_text: str, handler: Any, needs_poll: bool = True) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text, description=help_text)
+        if needs_poll:
+            parser.add_argument("--poll", type=int, required=True, help="投票编号 / poll id")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    add("setup", "设置组织者口令 / store the organiser secret (from PLANNING_ORGANISER_SECRET)", _setup, needs_poll=False)
+    create = add("create", "创建投票 / create a poll", _create, needs_poll=False)
+    create.add_argument("--title", required=True, help="投票标题 / poll title")
+    create.add_argument("--method", required=True, choices=METHODS, help="计票方式 / voting method")
+    create.add_argument("--scenario", action="append", required=True, type=Path,
+                        help="方案文件，可重复 / scenario file, repeat for each option")
+    create.add_argument("--electorate", default="residents", choices=list(ELECTORATES),
+                        help="投票人：全体居民或居民代表 / who votes: residents or representatives")
+    create.add_argument("--quorum", type=int, help="法定最少票数 / minimum number of ballots")
+    codes = add("codes", "生成选票码并打印选票条 / generate ballot codes and print slips", _codes)
+    codes.add_argument("-n", "--count", type=int, required=True, help="选票码数量 / number of codes")
+    codes.add_argument("--pdf", type=Path, required=True, help="选票条 PDF 路径 / slips PDF path")
+    codes.add_argument("--base-url", default=os.environ.get("PLANNING_BASE_URL", DEFAULT_BASE_URL),
+                       help="投票网页地址 / voting site base URL")
+    codes.add_argument("--codes-file", type=Path, help="另存明文选票码（慎用）/ also write the codes as text (handle with care)")
+    add("hearing", "开始听证（民情恳谈）/ start the hearing", _transition("start_hearing"))
+    comment = add("comment", "提交听证意见 / leave a hearing comment", _comment)
+    comment.add_argument("--text", required=True, help="意见内容 / comment")
+    comment.add_argument("--option", help="针对的方案（如 A）/ option the comment is about")
+    add("open", "开始投票 / open voting", _transition("open_voting"))
+    vote = add("vote", "录入纸质选票 / enter a paper ballot", _vote)
+    vote.add_argument("--code", required=True, help="选票码 / ballot code")
+    choice = vote.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--rank", help="排序，如 B,A,C / ranking, e.g. B,A,C")
+    choice.add_argument("--approve", help="认可的方案，如 A,C / approved options, e.g. A,C")
+    choice.add_argument("--score", help="评分，如 A=5,B=3 / scores, e.g. A=5,B=3")
+    add("close", "结束投票 / close voting", _transition("close"))
+    publish = add("publish", "公示结果 / publish the result", _publish)
+    publish.add_argument("--json", type=Path, help="结果写入 JSON 文件 / write the result as JSON")
+    tally = add("tally", "计票 / count the votes", _tally)
+    tally.add_argument("--json", type=Path, help="结果写入 JSON 文件 / write the result as JSON")
+    add("evaluate", "开始成效评议 / start the evaluation", _transition("start_evaluation"))
+    rate = add("rate", "成效评议打分 / rate the built facility", _rate)
+    rate.add_argument("--stars", type=int, required=True, help="1–5 分 / 1–5 stars")
+    rate.add_argument("--comment", default="", help="评价 / comment")
+
+
+def _service(args: argparse.Namespace) -> VotingService:
+    return VotingService.connect(args.db)
+
+
+def _setup(args: argparse.Namespace) -> int:
+    _service(args).setup_organiser(secret_from_env())
+    print("组织者口令已设置 / organiser secret stored")
+    return 0
+
+
+def _create(args: argparse.Namespace) -> int:
+    poll_id = _service(args).create_poll(
+        secret_from_env(), args.title, args.scenario, args.method, args.electorate, args.quorum
+    )
+    print(poll_id)
+    return 0
+
+
+def _codes(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    issued = svc.generate_codes(secret_from_env(), args.poll, args.count)
+    write_slips(args.pdf, args.poll, svc.poll(args.poll).title, issued, args.base_url)
+    if args.codes_file:
+        args.codes_file.write_text("\n".join(issued) + "\n", encoding="utf-8")
+    print(f"已生成 {len(issued)} 个选票码 / {len(issued)} codes written to {args.pdf}")
+    return 0
+
+
+def _transition(method_name: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        svc = _service(args)
+        getattr(svc, method_name)(secret_from_env(), args.poll)
+        state = svc.poll(args.poll).state
+        print(f"投票 {args.poll}：{STATE_ZH[state]} / poll {args.poll}: {state}")
+        return 0
+
+    return handler
+
+
+def _comment(args: argparse.Namespace) -> int:
+    _service(args).add_comment(args.poll, args.text, args.option)
+    print("意见已记录 / comment stored")
+    return 0
+
+
+def _vote(args: argparse.Namespace) -> int:
+    receipt = _service(args).cast_ballot(args.poll, args.code, _paper_ballot(args))
+    print(f"回执 / receipt: {receipt}")
+    return 0
+
+
+def _rate(args: argparse.Namespace) -> int:
+    _service(args).rate(args.poll, args.stars, args.comment)
+    print("评价已记录 / rating stored")
+    return 0
+
+
+def _paper_ballot(args: argparse.Namespace) -> dict[str, Any]:
+    if args.rank is not None:
+        return {"ranking": _keys(args.rank)}
+    if args.approve is not None:
+        return {"approve": _keys(args.approve)}
+    scores: dict[str, int] = {}
+    for part in _keys(args.score):
+        key, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            raise PlanningError("cli_bad_ballot", text=args.score)
+        scores[key.strip().upper()] = int(value)
+    return {"scores": scores}
+
+
+def _keys(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def _publish(args: argparse.Namespace) -> int:
+    result = _service(args).publish(secret_from_env(), args.poll)
+    _print_tally(result.tally, {o.key: o.title for o in result.poll.options}, result.quorum_met)
+    print(f"选票摘要 / ballots sha256: {result.ballots_digest}")
+    _write_json(args.json, result.to_dict())
+    return 0
+
+
+def _tally(args: argparse.Namespace) -> int:
+    result = _service(args).result(args.poll)
+    _print_tally(result.tally, {o.key: o.title for o in result.poll.options}, result.quorum_met)
+    _write_json(args.json, result.to_dict())
+    return 0
+
+
+def _print_tally(counted: TallyResult, titles: dict[str, str], quorum_met: bool | None) -> None:
+    def name(key: str) -> str:
+        return f"{key} {titles[key]}"
+
+    print(f"有效票 / ballots: {counted.ballots}")
+    if quorum_met is not None:
+        print(f"法定人数 / quorum: {'达到 / met' if quorum_met else '未达到 / not met'}")
+    label = "并列第一 / tie" if counted.tie else "胜出 / winner"
+    print(f"{label}: {', '.join(name(k) for k in counted.winners) or '—'}")
+    print("排名 / ranking:")
+    for place, group in enumerate(counted.ranking, start=1):
+        print(f"  {place}. {' = '.join(name(k) for k in group)}  ({counted.totals[group[0]]:g})")
+    if counted.pairwise is not None and counted.irv is not None:
+        print("两两比较（行优于列的票数）/ pairwise (voters preferring row to column):")
+        print(counted.pairwise.to_string())
+        print(f"即时决选 IRV / instant runoff: {', '.join(name(k) for k in counted.irv.winners) or '—'}")
+
+
+def _write_json(path: Path | None, payload: dict[str, Any]) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"已写入 / written: {path}")

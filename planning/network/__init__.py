@@ -1,0 +1,1 @@
+"""Walking networks: loading, indexing, snapping points onto streets, bounded shortest-path search."""

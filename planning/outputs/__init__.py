@@ -1,0 +1,1 @@
+"""Outputs: maps, reports, exports and the city-wide batch."""

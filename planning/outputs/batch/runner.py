@@ -1,0 +1,114 @@
+"""Running the areas on dask.distributed: a local cluster by default, or a running scheduler.
+
+The city's shared layers go to every worker once (``client.scatter``, broadcast); each task
+then carries one area's polygon and residents and cuts the area's network there, so a worker
+holds one area's cut at a time. Tasks are submitted a bounded number in flight. A task that
+raises is retried (``retries``); a task whose worker dies is rescheduled by Dask on another
+worker. An area that still fails is never dropped: it comes back as a row of
+:attr:`BatchRun.failures`.
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from distributed import Client, LocalCluster, as_completed
+from tqdm import tqdm
+
+from planning.outputs.batch.jobs import City, StreetOffice, run_city_area
+from planning.outputs.batch.task import AreaFailure, AreaOutcome
+from planning.base.errors import PlanningError
+
+KEY_PREFIX = "batch-area-"
+
+
+@dataclass
+class BatchRun:
+    """What came back: one outcome per finished area, one row per failed area.
+
+    ``failures`` columns: ``area``, ``name``, ``error_code``, ``error_zh``, ``error_en``.
+    """
+
+    outcomes: list[AreaOutcome]
+    failures: pd.DataFrame
+    n_workers: int
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None,
+                memory_limit: str | float = "auto") -> Iterator[Client]:
+    """A client of ``scheduler``, or of a new local cluster of single-threaded worker processes.
+
+    Raises
+    ------
+    PlanningError
+        When the scheduler cannot be reached.
+    """
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _failure(area: StreetOffice, exc: BaseException) -> dict:
+    if isinstance(exc, AreaFailure):
+        code, zh, en = exc.code, exc.zh, exc.en
+    else:  # a crash (bug, out of memory, worker killed too often): keep its reason
+        err = PlanningError("batch_area_crashed", area=area.name, reason=f"{type(exc).__name__}: {exc}"[:300])
+        code, zh, en = err.code, err.message("zh"), err.message("en")
+    return {"area": area.code, "name": area.name, "error_code": code, "error_zh": zh, "error_en": en}
+
+
+def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int = 1,
+             in_flight: int | None = None, progress: bool = True) -> BatchRun:
+    """Run every area on ``client``'s cluster, showing progress as areas finish.
+
+    Parameters
+    ----------
+    city
+        The shared layers, sent to each worker once.
+    retries
+        Extra attempts for an area whose task raised.
+    in_flight
+        Most areas submitted but not finished (default: twice the worker threads).
+    """
+    n_threads = sum(client.nthreads().values()) or 1
+    in_flight = in_flight or 2 * n_threads
+    shared = client.scatter(city, broadcast=True, hash=False)
+    source, token = iter(areas), uuid.uuid4().hex[:8]
+    waiting: dict[str, StreetOffice] = {}
+    finished = as_completed()
+
+    def submit_next() -> None:
+        area = next(source, None)
+        if area is not None:
+            future = client.submit(run_city_area, shared, area, key=f"{KEY_PREFIX}{area.code}-{token}",
+                                   retries=retries, pure=False)
+            waiting[future.key] = area
+            finished.add(future)
+
+    for _ in range(in_flight):
+        submit_next()
+    outcomes: list[AreaOutcome] = []
+    failures = []
+    for future in tqdm(finished, total=len(areas), desc="街道 / areas", unit="area", disable=not progress):
+        area = waiting.pop(future.key)
+        if future.status == "finished":
+            outcomes.append(future.result())
+        else:
+            failures.append(_failure(area, future.exception()))
+        future.release()
+        submit_next()
+    shared.release()
+    columns = ["area", "name", "error_code", "error_zh", "error_en"]
+    return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()))

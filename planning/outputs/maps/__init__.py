@@ -1,0 +1,1 @@
+"""Maps: web maps (folium/Leaflet, offline assets, Chinese base maps) and static maps for print."""

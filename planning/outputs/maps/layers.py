@@ -1,0 +1,116 @@
+"""Planning layers made ready to draw: checked, in lon/lat, in the base map's datum, light.
+
+Shared by the web maps (:mod:`planning.outputs.maps.webmap`) and the static maps (:mod:`planning.outputs.maps.static`)
+so both show the same classes in the same colours.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from planning.io.coords import wgs84_to_gcj02
+from planning.base.errors import PlanningError
+
+# Covered share of a community in five classes, red (poorly served) to green (well served).
+COVERAGE_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+COVERAGE_COLORS: tuple[str, ...] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+# Isochrones, shortest walk darkest.
+ISOCHRONE_COLORS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "communities": ("name", "covered_share"),
+    "facilities": ("type", "name"),
+    "sites": ("type", "id"),
+    "demand": ("weight", "covered"),
+    "isochrones": ("minutes",),
+}
+
+
+@dataclass(frozen=True)
+class MapLabels:
+    """Words shown on a map, in the user's language (the caller picks zh or en)."""
+
+    communities: str
+    covered_share: str
+    facilities: str
+    sites: str
+    uncovered_demand: str
+    isochrones: str
+    minutes: str
+
+
+def check_layer(gdf: gpd.GeoDataFrame, layer: str) -> None:
+    """Raise :class:`PlanningError` if a layer lacks a CRS or the columns its kind needs."""
+    missing = [c for c in REQUIRED_COLUMNS[layer] if c not in gdf.columns]
+    if missing:
+        raise PlanningError("map_layer_missing_columns", layer=layer, columns=", ".join(missing))
+    if gdf.crs is None:
+        raise PlanningError("map_layer_no_crs", layer=layer)
+
+
+def view_tolerance_deg(bounds: tuple[float, float, float, float], width_px: int = 1000) -> float:
+    """Simplification tolerance in degrees: a quarter pixel when the whole area fills the map.
+
+    A quarter pixel at the overview is still under a pixel two zoom levels closer in, and
+    removes the vertices nobody can see from the page the browser has to parse.
+    """
+    west, south, east, north = bounds
+    return max(east - west, north - south) / width_px / 4.0
+
+
+def decimals_for(tolerance_deg: float) -> int:
+    """Decimal places that keep rounding error ten times below the simplification tolerance."""
+    return int(min(7, max(5, math.ceil(-math.log10(tolerance_deg)) + 1)))
+
+
+def _gcj02(coords: np.ndarray) -> np.ndarray:
+    return np.column_stack(wgs84_to_gcj02(coords[:, 0], coords[:, 1]))
+
+
+def to_map_coords(
+    gdf: gpd.GeoDataFrame, datum: str = "wgs84", tolerance_deg: float = 0.0, decimals: int = 7
+) -> gpd.GeoDataFrame:
+    """Lon/lat copy of a layer for drawing: simplified, shifted to the datum, rounded.
+
+    Parameters
+    ----------
+    gdf
+        Layer in any CRS.
+    datum
+        ``"wgs84"`` or ``"gcj02"`` (高德 base map). The result keeps the EPSG:4326 label either way;
+        GCJ-02 coordinates are for drawing on GCJ-02 tiles only.
+    tolerance_deg
+        Douglas–Peucker tolerance in degrees (0: no simplification); topology is kept.
+    decimals
+        Decimal places of the output coordinates (6 ≈ 0.1 m).
+    """
+    out = gdf.to_crs(4326)
+    geoms = out.geometry.values
+    if tolerance_deg > 0:
+        geoms = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+    if datum == "gcj02":
+        geoms = shapely.transform(geoms, _gcj02)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+
+
+def coverage_class(covered_share: np.ndarray) -> np.ndarray:
+    """Index into :data:`COVERAGE_COLORS` for each covered share (0–1, clipped)."""
+    shares = np.clip(np.asarray(covered_share, float), 0.0, 1.0)
+    return np.clip(np.digitize(shares, COVERAGE_BINS[1:-1]), 0, len(COVERAGE_COLORS) - 1)
+
+
+def coverage_legend_rows() -> list[tuple[str, str]]:
+    """(colour, "0–20%") rows of the covered-share legend, lowest class first."""
+    edges = [round(b * 100) for b in COVERAGE_BINS]
+    return [(c, f"{lo}–{hi}%") for c, lo, hi in zip(COVERAGE_COLORS, edges[:-1], edges[1:])]
+
+
+def isochrone_colors(minutes: np.ndarray) -> dict[float, str]:
+    """Colour per distinct walking time, shortest darkest."""
+    steps = sorted(set(np.asarray(minutes, float).tolist()))
+    return {m: ISOCHRONE_COLORS[min(i, len(ISOCHRONE_COLORS) - 1)] for i, m in enumerate(steps)}

@@ -1,0 +1,386 @@
+"""The report as plain data: sections of paragraphs, tables and figures, in one language.
+
+Pure functions of :class:`~planning.outputs.reports.data.ReportData`; the renderers (PDF, HTML, Excel)
+only lay these out. Headings and labels come from ``planning/locale/report.yaml``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from planning.outputs.reports.data import ReportData
+from scenarios.scenario import Scenario, coverage_frame, sites_frame
+from planning.coverage.residents import MAX_REPORTED_MINUTES
+
+REPORT_TEXT_PATH = Path(__file__).resolve().parents[2] / "locale" / "report.yaml"
+MEETS_SHARE = 0.8  # assumption: a type "meets" its tier when ≥ 80 % of the residents it serves reach it
+TOP_CLUSTERS = 10
+
+
+@lru_cache(maxsize=1)
+def _texts() -> dict[str, dict[str, str]]:
+    with open(REPORT_TEXT_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def label(key: str, lang: str, **params: Any) -> str:
+    """Report text ``key`` in ``lang`` (``"zh"``/``"en"``) with ``params`` filled in."""
+    text = _texts()[key]["zh" if lang == "zh" else "en"]
+    return text.format(**params) if params else text
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with localised headers; ``kinds`` says how each column is shown.
+
+    Kinds: ``text``, ``int`` (people, counts), ``pct`` (share 0–1), ``minutes`` (``inf`` = none
+    within 60 minutes), ``yuan`` and ``coord`` (degrees).
+
+    ``key`` names the Excel sheet / CSV file. ``sheet=False``: printed only (it repeats rows
+    of a sheet); ``printed=False``: exported only (too wide or too long for paper).
+    """
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    kinds: dict[str, str]
+    caption: str = ""
+    sheet: bool = True
+    printed: bool = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A map image (PNG bytes) with its caption."""
+
+    key: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    page_break: bool = False
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Title block and sections of one report, in ``lang``."""
+
+    lang: str
+    title: str
+    subtitle: list[str]
+    sections: list[Section]
+    attribution: str
+
+    def sheets(self) -> list[Table]:
+        """Tables that are exported one per Excel sheet / CSV file."""
+        return [t for s in self.sections for t in s.tables if t.sheet]
+
+
+def cell_text(value: Any, kind: str, lang: str) -> str:
+    """A table value as printed: 12,345 · 85.0% · 12.3 · > 60 · 1,500,000."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "pct":
+        return f"{value * 100:.1f}%"
+    if kind == "minutes":
+        return label("beyond", lang, minutes=f"{MAX_REPORTED_MINUTES:g}") if math.isinf(value) else f"{value:.1f}"
+    if kind == "yuan":
+        return f"{value:,.0f}"
+    if kind == "coord":
+        return f"{value:.5f}"
+    return str(value)
+
+
+def source_text(layer: str, origin: str, lang: str) -> str:
+    """"居民点：推算" for a layer and where it came from (file names are shown as they are)."""
+    known = _texts()
+    name = label(f"layer_{layer}", lang) if f"layer_{layer}" in known else layer
+    where = label(f"origin_{origin}", lang) if f"origin_{origin}" in known else origin
+    return f"{name}：{where}" if lang == "zh" else f"{name}: {where}"
+
+
+def _type_name(data: ReportData, key: str, lang: str) -> str:
+    return next((t.name(lang) for t in data.types if t.key == key), key)
+
+
+def _names(data: ReportData, keys: list[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(_type_name(data, k, lang) for k in keys)
+
+
+def _meets_text(row: pd.Series, present: list[str], share: float, lang: str) -> str:
+    if row["type"] not in present:
+        return label("no_data", lang)
+    return label("meets_yes" if row["covered_at_tier"] >= share else "meets_no", lang)
+
+
+def coverage_table(data: ReportData, rows: pd.DataFrame, key: str, title: str, lang: str, share: float,
+                   with_community: bool = False, sheet: bool = True, caption: str = "") -> Table:
+    """Coverage rows (``Coverage.overall`` / ``by_community``) with localised headers."""
+    tiers = data.coverage.tiers
+    columns: dict[str, tuple[Any, str]] = {}
+    if with_community:
+        columns[label("col_community_code", lang)] = (rows["community"], "text")
+        columns[label("col_community", lang)] = (rows["name"], "text")
+        columns[label("col_population", lang)] = (rows["population"], "int")
+        columns[label("col_elderly", lang)] = (rows["pop_60plus"], "int")
+    columns[label("col_type", lang)] = (rows["type"].map(lambda k: _type_name(data, k, lang)), "text")
+    columns[label("col_tier", lang)] = (rows["tier_minutes"], "int")
+    columns[label("col_served", lang)] = (rows["served_population"], "int")
+    for tier in tiers:
+        columns[label("col_covered", lang, minutes=f"{tier:g}")] = (rows[f"covered_{tier:g}min"], "pct")
+    columns[label("col_covered_tier", lang)] = (rows["covered_at_tier"], "pct")
+    columns[label("col_median", lang)] = (rows["median_minutes"], "minutes")
+    columns[label("col_p90", lang)] = (rows["p90_minutes"], "minutes")
+    columns[label("col_meets", lang)] = (rows.apply(_meets_text, axis=1, args=(data.present, share, lang)), "text")
+    frame = pd.DataFrame({name: values.to_numpy() for name, (values, _) in columns.items()})
+    return Table(key, title, frame, {name: kind for name, (_, kind) in columns.items()}, caption=caption, sheet=sheet)
+
+
+def _meeting(rows: pd.DataFrame, present: list[str], share: float) -> pd.Series:
+    return rows["type"].isin(present) & (rows["covered_at_tier"] >= share)
+
+
+def summary_section(data: ReportData, lang: str, share: float) -> Section:
+    """Residents, facility types that meet their tier, facilities present and missing."""
+    area, overall = data.area, data.coverage.overall
+    ok = overall[_meeting(overall, data.present, share)]["type"]
+    sep = "、" if lang == "zh" else ", "
+    counts = area.facilities["type"].value_counts()
+    paragraphs = [
+        label("summary_people", lang, communities=len(area.communities),
+              population=f"{area.demand['population'].sum():,.0f}", elderly=f"{area.demand['pop_60plus'].sum():,.0f}"),
+        label("summary_meets", lang, n_ok=len(ok), n_types=len(data.types),
+              ok_list=sep.join(_type_name(data, k, lang) for k in ok) or label("summary_none", lang)),
+        label("summary_facilities", lang, counts=sep.join(
+            f"{t.name(lang)} {int(counts.get(t.key, 0))}" for t in data.types)),
+    ]
+    missing = [t.name(lang) for t in data.types if t.key not in data.present]
+    if missing:
+        paragraphs.append(label("summary_missing", lang, types=sep.join(missing)))
+    return Section(label("sec_summary", lang), paragraphs)
+
+
+def method_section(data: ReportData, lang: str, share: float, notes: Sequence[str] = ()) -> Section:
+    """Walking speed, tiers, the threshold assumption, standards cited, data assumptions and ``notes``."""
+    paragraphs = [
+        label("method_walk", lang, speed=f"{data.speed_kmh:g}", tiers="/".join(f"{t:g}" for t in data.coverage.tiers)),
+        label("method_threshold", lang, share=f"{share:.0%}"),
+        label("method_served", lang),
+        label("method_clusters", lang, cell=f"{data.cell_m:g}", top=TOP_CLUSTERS),
+        label("method_standards", lang) + ("：" if lang == "zh" else ": ")
+        + ("；" if lang == "zh" else "; ").join(f"{t.name(lang)} — {t.standard}" for t in data.types),
+    ]
+    assumptions = [zh if lang == "zh" else en for zh, en in [*data.area.assumptions, *data.coverage.notes]]
+    if assumptions:
+        paragraphs.append(label("method_area_notes", lang) + ("：" if lang == "zh" else ": ") + "; ".join(assumptions))
+    return Section(label("sec_method", lang), paragraphs + list(notes))
+
+
+def location_text(row: pd.Series, lang: str) -> str:
+    """"珠江路附近，区域中心东北方约 1.2 公里" from a cluster row (the community has its own column)."""
+    parts = []
+    if row["street"]:
+        parts.append(label("near_street", lang, street=row["street"]))
+    if row["direction"] == "centre":
+        parts.append(label("centre", lang))
+    else:
+        parts.append(label("direction_of_centre", lang, direction=label(f"dir_{row['direction']}", lang),
+                           km=f"{row['distance_km']:.1f}"))
+    return ("，" if lang == "zh" else ", ").join(parts)
+
+
+def clusters_table(data: ReportData, lang: str, top: int) -> Table:
+    """The ``top`` largest uncovered clusters with a location a clerk can find on the ground."""
+    rows = data.clusters.head(top)
+    lon_lat = rows.geometry.to_crs(4326)
+    frame = pd.DataFrame({
+        label("col_rank", lang): np.arange(1, len(rows) + 1),
+        label("col_lacking", lang): rows["types"].map(lambda keys: _names(data, keys.split(","), lang)).to_numpy(),
+        label("col_uncovered", lang): rows["uncovered"].to_numpy(),
+        label("col_elderly", lang): rows["uncovered_60plus"].to_numpy(),
+        label("col_community", lang): rows["community_name"].to_numpy(),
+        label("col_location", lang): rows.apply(location_text, axis=1, args=(lang,)).to_numpy(),
+        label("col_lon", lang): lon_lat.x.to_numpy(),
+        label("col_lat", lang): lon_lat.y.to_numpy(),
+    })
+    kinds = dict(zip(frame.columns, ["int", "text", "int", "int", "text", "text", "coord", "coord"]))
+    return Table("clusters", "", frame, kinds)
+
+
+def clusters_section(data: ReportData, lang: str, top: int) -> Section:
+    """The largest clusters, or why there are none; types with no facility data are named."""
+    paragraphs = [label("clusters_none", lang)] if data.clusters.empty else []
+    missing = [_type_name(data, t.key, lang) for t in data.types if t.key not in data.present]
+    if missing:
+        paragraphs.append(label("clusters_excluded", lang, types=("、" if lang == "zh" else ", ").join(missing)))
+    return Section(label("sec_clusters", lang, top=top), paragraphs, [clusters_table(data, lang, top)])
+
+
+def community_sections(data: ReportData, lang: str, share: float) -> list[Section]:
+    """One section per community (社区): its people, the types below the threshold, its table."""
+    table = data.coverage.by_community
+    names = data.area.communities.set_index("code")["name"].astype(str)
+    every = coverage_table(data, table, "communities", label("sheet_communities", lang), lang, share,
+                           with_community=True)
+    sections = [Section(label("sec_communities", lang), [], [replace(every, printed=False)], page_break=True)]
+    for code, rows in table.groupby("community", sort=True):
+        ok = _meeting(rows, data.present, share)
+        gaps = [_type_name(data, k, lang) for k in rows.loc[~ok, "type"]]
+        paragraphs = [label("community_people", lang, population=f"{rows['population'].iloc[0]:,.0f}",
+                            elderly=f"{rows['pop_60plus'].iloc[0]:,.0f}", n_ok=int(ok.sum()), n_types=len(rows))]
+        if gaps:
+            paragraphs.append(label("community_gaps", lang, types=("、" if lang == "zh" else ", ").join(gaps)))
+        title = f"{names.get(code, code)}（{code}）" if lang == "zh" else f"{names.get(code, code)} ({code})"
+        sections.append(Section(title, paragraphs, [
+            coverage_table(data, rows, f"community_{code}", "", lang, share, sheet=False)]))
+    return sections
+
+
+def _scenario_type_name(scenario: Scenario, key: str, lang: str) -> str:
+    ftype = scenario.facility_types[key]
+    return ftype.name_zh if lang == "zh" or not ftype.name_en else ftype.name_en
+
+
+def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure]) -> Section:
+    """What is built and where, what it costs, who gains, and coverage before/after per community."""
+    names = {k: _scenario_type_name(scenario, k, lang) for k in scenario.facility_types}
+    sites = sites_frame(scenario)
+    site_table = pd.DataFrame({
+        label("col_site", lang): sites["id"], label("col_type", lang): sites["type"].map(names),
+        label("col_lon", lang): sites["lon"], label("col_lat", lang): sites["lat"],
+        label("col_cost", lang): sites["cost_yuan"], label("col_capacity", lang): sites["capacity"],
+    })
+    rows = coverage_frame(scenario)
+    rows = rows.assign(gain=rows["covered_after"] - rows["covered_before"],
+                       gain60=rows["covered_60_plus_after"] - rows["covered_60_plus_before"])
+    overall, per_community = rows[rows["community"].isna()], rows[rows["community"].notna()]
+    people = per_community["population"].where(per_community["population"] > 0)
+    before_after = pd.DataFrame({
+        label("col_community", lang): per_community["community"],
+        label("col_type", lang): per_community["type"].map(names),
+        label("col_tier", lang): per_community["tier_minutes"],
+        label("col_population", lang): per_community["population"],
+        label("col_before", lang): per_community["covered_before"] / people,
+        label("col_after", lang): per_community["covered_after"] / people,
+        label("col_gain", lang): per_community["gain"], label("col_gain_elderly", lang): per_community["gain60"],
+    })
+    gains = before_after[before_after[label("col_gain", lang)] > 0].sort_values(label("col_gain", lang),
+                                                                                ascending=False, kind="stable")
+    kinds_ba = dict(zip(before_after.columns, ["text", "text", "int", "int", "pct", "pct", "int", "int"]))
+    paragraphs = [label("scenario_summary", lang, n_sites=len(sites), cost=f"{scenario.cost_yuan:,.0f}",
+                        model=scenario.model.name, minutes=f"{scenario.model.minutes:g}",
+                        gain=f"{overall['gain'].sum():,.0f}", gain_elderly=f"{overall['gain60'].sum():,.0f}"),
+                  label("scenario_other_area", lang, name=scenario.area.name)]
+    if scenario.description:
+        paragraphs.append(scenario.description)
+    return Section(
+        label("sec_scenario", lang, name=scenario.name), paragraphs,
+        [Table("scenario_sites", label("scenario_sites", lang), site_table,
+               dict(zip(site_table.columns, ["text", "text", "coord", "coord", "yuan", "int"]))),
+         Table("scenario_gains", label("scenario_gains", lang), gains, kinds_ba, sheet=False),
+         Table("scenario_communities", label("scenario_before_after", lang), before_after, kinds_ba)],
+        [figures["map_scenario"]] if "map_scenario" in figures else [], page_break=True)
+
+
+def ballot_text(ballot: Mapping[str, Any]) -> str:
+    """A ballot as a voter wrote it: ``B > A > C``, ``A, C`` or ``A=5, B=3``."""
+    if "ranking" in ballot:
+        return " > ".join(ballot["ranking"])
+    if "approve" in ballot:
+        return ", ".join(ballot["approve"])
+    return ", ".join(f"{k}={v}" for k, v in ballot["scores"].items())
+
+
+def poll_section(published: Mapping[str, Any], lang: str) -> Section:
+    """The published (公示) result: options with digests, the count, and every receipt."""
+    tally, options = published["tally"], published["options"]
+    titles = {o["key"]: o["title"] for o in options}
+    quorum = published["quorum"]
+    quorum_text = label("poll_quorum_none", lang) if quorum is None else label(
+        "poll_quorum_met" if published["quorum_met"] else "poll_quorum_missed", lang, quorum=quorum)
+    winners = ", ".join(f"{k} {titles.get(k, '')}" for k in tally["winners"])
+    paragraph = label("poll_summary", lang, poll_id=published["poll_id"],
+                      electorate=label(f"electorate_{published['electorate']}", lang),
+                      method=label(f"method_{tally['method']}", lang), ballots=tally["ballots"],
+                      quorum=quorum_text, winners=winners + (label("poll_tie", lang) if tally["tie"] else ""))
+    option_table = pd.DataFrame({
+        label("col_option", lang): [o["key"] for o in options], label("col_title", lang): [o["title"] for o in options],
+        label("col_scenario_file", lang): [Path(o["scenario_file"]).name for o in options],
+        label("col_digest", lang): [o["scenario_digest"][:16] for o in options],
+    })
+    places = {key: place for place, group in enumerate(tally["ranking"], start=1) for key in group}
+    count = pd.DataFrame({
+        label("col_place", lang): [places[k] for k in tally["options"]], label("col_option", lang): tally["options"],
+        label("col_title", lang): [titles.get(k, "") for k in tally["options"]],
+        label("col_total", lang): [tally["totals"].get(k, 0) for k in tally["options"]],
+    }).sort_values(label("col_place", lang), kind="stable")
+    receipts = pd.DataFrame({
+        label("col_receipt", lang): [b["receipt"] for b in published["ballots"]],
+        label("col_ballot", lang): [ballot_text(b["ballot"]) for b in published["ballots"]],
+    })
+    return Section(
+        label("sec_poll", lang, title=published["title"]),
+        [paragraph, label("poll_receipts_note", lang, digest=published["ballots_digest"])],
+        [Table("poll_options", label("poll_options", lang), option_table, dict.fromkeys(option_table.columns, "text"),
+               sheet=False),
+         Table("poll_tally", label("poll_tally", lang), count,
+               dict(zip(count.columns, ["int", "text", "text", "int"]))),
+         Table("poll_receipts", label("poll_receipts", lang), receipts, dict.fromkeys(receipts.columns, "text"))],
+        page_break=True)
+
+
+def assemble_report(data: ReportData, lang: str = "zh", figures: Mapping[str, Figure] | None = None,
+                    share: float = MEETS_SHARE, top: int = TOP_CLUSTERS, today: date | None = None,
+                    notes: Sequence[str] = ()) -> ReportContent:
+    """The whole report in ``lang``.
+
+    Parameters
+    ----------
+    figures
+        Maps by key: ``map_<type>`` for the coverage maps, ``map_scenario`` for the scenario sites.
+    share
+        Share of served residents within the tier for a type to "meet" it (0–1).
+    top
+        Number of uncovered clusters listed.
+    today
+        Date printed on the report (default: today).
+    notes
+        Extra sentences for the method section (e.g. why the maps are missing).
+    """
+    figures = figures or {}
+    area = data.area
+    sources = ("；" if lang == "zh" else "; ").join(source_text(k, v, lang) for k, v in area.sources.items())
+    sections = [summary_section(data, lang, share), method_section(data, lang, share, notes),
+                Section(label("sec_overall", lang), [], [coverage_table(
+                    data, data.coverage.overall, "overall", "", lang, share,
+                    caption=label("overall_caption", lang))])]
+    maps = [figures[f"map_{t.key}"] for t in data.types if f"map_{t.key}" in figures]
+    if maps:
+        sections.append(Section(label("sec_maps", lang), [], [], maps, page_break=True))
+    sections += [clusters_section(data, lang, top), *community_sections(data, lang, share)]
+    if data.scenario is not None:
+        sections.append(scenario_section(data.scenario, lang, figures))
+    if data.poll is not None:
+        sections.append(poll_section(data.poll, lang))
+    return ReportContent(
+        lang=lang, title=f"{label('report_title', lang)} — {area.name(lang)}",
+        subtitle=[label("generated", lang, date=(today or date.today()).isoformat()),
+                  label("data_sources", lang, sources=sources)],
+        sections=sections, attribution=area.attribution or "© OpenStreetMap contributors")

@@ -1,0 +1,104 @@
+"""Standard exports of a report's layers and tables: GeoPackage, GeoJSON, CSV (Excel: see xlsx.py).
+
+The GeoPackage starts from :func:`planning.outputs.exports.write_coverage_gpkg` (layers ``demand``,
+``communities``, ``summary``) and adds ``facilities``, ``uncovered_clusters``, ``isochrones``
+and, with a scenario, ``scenario_sites``. GeoJSON files are in WGS84 (RFC 7946), one per layer;
+CSV files are UTF-8 with a byte-order mark so Excel on Chinese Windows opens them correctly.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planning.base.errors import PlanningError
+from planning.outputs.exports import community_wide, write_coverage_gpkg
+from planning.outputs.reports.content import ReportContent, cell_text
+from planning.outputs.reports.data import ReportData
+from scenarios.scenario import sites_frame
+
+EXPORT_FORMATS = ("gpkg", "geojson", "csv", "xlsx")
+
+
+def extra_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
+    """Layers the coverage GeoPackage lacks: facilities, uncovered clusters, walking areas, scenario sites."""
+    layers = {
+        "facilities": data.area.facilities[["id", "type", "name", "source", "geometry"]],
+        "uncovered_clusters": data.clusters,
+        "isochrones": data.isochrones,
+    }
+    if data.scenario is not None:
+        sites = sites_frame(data.scenario)
+        layers["scenario_sites"] = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                                                    crs=4326)
+    return layers
+
+
+def all_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer with geometry, unreachable minutes as NaN (written as NULL)."""
+    coverage = data.coverage
+    layers = {"demand": coverage.demand,
+              "communities": community_wide(coverage, data.area.communities.to_crs(coverage.demand.crs)),
+              **extra_layers(data)}
+    return {name: layer.replace([np.inf], np.nan) for name, layer in layers.items()}
+
+
+def export_format(path: str | Path, fmt: str | None = None) -> str:
+    """The export format named by ``fmt`` or by the suffix of ``path`` (.gpkg, .xlsx)."""
+    fmt = fmt or {".gpkg": "gpkg", ".xlsx": "xlsx"}.get(Path(path).suffix.lower())
+    if fmt not in EXPORT_FORMATS:
+        raise PlanningError("export_format_unknown", path=path, known=", ".join(EXPORT_FORMATS))
+    return fmt
+
+
+def write_gpkg(path: str | Path, data: ReportData) -> list[str]:
+    """One GeoPackage with every layer (network CRS); returns the layer names written."""
+    path = Path(path)
+    write_coverage_gpkg(path, data.coverage, data.area.communities, data.types)
+    layers = extra_layers(data)
+    for name, layer in layers.items():
+        layer.replace([np.inf], np.nan).to_crs(data.area.crs).to_file(path, layer=name, driver="GPKG",
+                                                                      engine="pyogrio")
+    return ["demand", "communities", "summary", *layers]
+
+
+def write_geojson(directory: str | Path, data: ReportData) -> list[Path]:
+    """``<layer>.geojson`` in WGS84 for every layer; returns the files written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, layer in all_layers(data).items():
+        path = directory / f"{name}.geojson"
+        path.unlink(missing_ok=True)
+        layer.to_crs(4326).to_file(path, driver="GeoJSON", engine="pyogrio")
+        written.append(path)
+    return written
+
+
+_DECIMALS = {"int": 0, "yuan": 0, "pct": 4, "minutes": 1, "coord": 6}
+
+
+def _plain(frame: pd.DataFrame, kinds: dict[str, str], lang: str) -> pd.DataFrame:
+    """Numbers rounded to what they mean (whole residents, 0.01 % shares); unreachable minutes as "> 60"."""
+    out = frame.copy()
+    for column, kind in kinds.items():
+        if kind in _DECIMALS:
+            values = pd.to_numeric(out[column], errors="coerce").round(_DECIMALS[kind])
+            out[column] = values.astype("Int64") if _DECIMALS[kind] == 0 else values
+        if kind == "minutes":
+            out[column] = [cell_text(v, kind, lang) if np.isinf(v) else v for v in out[column]]
+    return out
+
+
+def write_csv(directory: str | Path, content: ReportContent) -> list[Path]:
+    """``<table>.csv`` for every report table (the Excel sheets), numbers unformatted; returns the files."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in content.sheets():
+        path = directory / f"{table.key}.csv"
+        _plain(table.frame, table.kinds, content.lang).to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(path)
+    return written

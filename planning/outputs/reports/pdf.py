@@ -1,0 +1,159 @@
+"""The report as an A4 PDF; Chinese and English text in ReportLab's built-in CJK font.
+
+``STSong-Light`` is a CID font every PDF reader ships (Adobe-GB1), so Chinese renders
+without installing or embedding any font file.
+"""
+from __future__ import annotations
+
+import io
+import re
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+)
+from reportlab.platypus import Table as PdfTable
+from reportlab.platypus import TableStyle
+
+from planning.outputs.reports.content import Figure, ReportContent, Section, Table, cell_text, label
+
+FONT = "STSong-Light"
+MARGIN = 18 * mm
+TEXT_WIDTH = A4[0] - 2 * MARGIN
+HEADER_BG = colors.HexColor("#dde6f0")
+STRIPE_BG = colors.HexColor("#f5f7fa")
+RIGHT_KINDS = {"int", "pct", "minutes", "yuan", "coord"}
+CELL_SIZE = 7.5
+CELL_PAD = 3.0  # points left and right of a cell's text
+KEEP_ROWS = 25  # tables up to this many rows are not split across pages
+LATIN_FONT = "Helvetica"
+_NOT_IN_CID_FONT = re.compile("([©®²³°·µ]+)")  # Latin-1 signs STSong-Light (Adobe-GB1) lacks
+
+
+def _markup(text: str) -> str:
+    """Paragraph markup of plain text: escaped, with the signs STSong-Light lacks set in Helvetica."""
+    return _NOT_IN_CID_FONT.sub(rf'<font name="{LATIN_FONT}">\1</font>', escape(text))
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK", spaceAfter=4)
+    return {
+        "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=10),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=9, alignment=TA_CENTER, textColor=colors.grey),
+        "h1": ParagraphStyle("h1", parent=base, fontSize=15, leading=22, spaceBefore=10, spaceAfter=6,
+                             textColor=colors.HexColor("#1f3b5a")),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4,
+                             textColor=colors.HexColor("#1f3b5a")),
+        "body": base,
+        "caption": ParagraphStyle("caption", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#444")),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2, spaceAfter=0),
+        "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2,
+                                     spaceAfter=0, alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2, spaceAfter=0),
+        "footer": ParagraphStyle("footer", parent=base, fontSize=8, leading=10, textColor=colors.grey),
+    }
+
+
+def _column_widths(table: Table, lang: str) -> list[float]:
+    """Widths that keep numbers on one line; headers and long text wrap when the page is too narrow."""
+    pad = 2 * CELL_PAD + 2.0
+    natural, least = [], []
+    for column in table.frame.columns:
+        cells = [cell_text(v, table.kinds[column], lang) for v in table.frame[column]]
+        widest = max([stringWidth(c, FONT, CELL_SIZE) for c in cells] + [0.0]) + pad
+        head = stringWidth(str(column), FONT, CELL_SIZE) + pad
+        natural.append(max(widest, head))
+        floor = widest if table.kinds[column] in RIGHT_KINDS else min(widest, 60.0)
+        least.append(max(floor, head / 3))
+    if sum(natural) <= TEXT_WIDTH:
+        return [w * TEXT_WIDTH / sum(natural) for w in natural]
+    extra = [n - m for n, m in zip(natural, least)]
+    fill = min(1.0, max(TEXT_WIDTH - sum(least), 0.0) / sum(extra)) if sum(extra) else 0.0
+    widths = [m + e * fill for m, e in zip(least, extra)]
+    return [w * TEXT_WIDTH / sum(widths) for w in widths]
+
+
+def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Title, grid and caption of one table (the header row repeats on every page)."""
+    head = [Paragraph(_markup(str(c)), styles["head"]) for c in table.frame.columns]
+    body = [[Paragraph(_markup(cell_text(v, table.kinds[c], lang)),
+                       styles["cell_right" if table.kinds[c] in RIGHT_KINDS else "cell"])
+             for c, v in zip(table.frame.columns, row)] for row in table.frame.itertuples(index=False)]
+    grid = PdfTable([head, *body], colWidths=_column_widths(table, lang), repeatRows=1)
+    grid.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE_BG]),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b8c0")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+    ]))
+    parts: list[Flowable] = [Paragraph(_markup(table.title), styles["h2"])] if table.title else []
+    parts.append(grid)
+    if table.caption:
+        parts.append(Paragraph(_markup(table.caption), styles["caption"]))
+    return [*parts, Spacer(1, 3 * mm)]
+
+
+def _figure(figure: Figure, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    width_px, height_px = ImageReader(io.BytesIO(figure.png)).getSize()
+    image = Image(io.BytesIO(figure.png), width=TEXT_WIDTH, height=TEXT_WIDTH * height_px / width_px)
+    return [image, Paragraph(_markup(figure.caption), styles["caption"]), Spacer(1, 4 * mm)]
+
+
+def _section(section: Section, lang: str, styles: dict[str, ParagraphStyle], first: bool) -> list[Flowable]:
+    """A section's flowables; its heading is kept on the page of its first table or map."""
+    heading = [Paragraph(_markup(section.title), styles["h1"])]
+    heading += [Paragraph(_markup(p), styles["body"]) for p in section.paragraphs]
+    blocks = [(_table(t, lang, styles), len(t.frame) <= KEEP_ROWS) for t in section.tables if t.printed]
+    blocks += [(_figure(f, styles), True) for f in section.figures]
+    parts: list[Flowable] = [PageBreak()] if section.page_break and not first else []
+    if blocks and blocks[0][1]:
+        blocks[0] = (heading + blocks[0][0], True)
+    else:
+        parts += heading
+    for flowables, keep in blocks:
+        parts += [KeepTogether(flowables)] if keep else flowables
+    return parts
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    """A4 portrait PDF of the report; page numbers and the data attribution in the footer."""
+    styles = _styles()
+    buffer = io.BytesIO()
+
+    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        line = Paragraph(_markup(f"{content.title}　{content.attribution}"), styles["footer"])
+        line.wrapOn(canvas, TEXT_WIDTH * 0.85, 12 * mm)
+        line.drawOn(canvas, MARGIN, 9 * mm)
+        canvas.setFont(FONT, 8)
+        canvas.setFillColor(colors.grey)
+        canvas.drawRightString(A4[0] - MARGIN, 9.5 * mm, label("page", content.lang, page=doc.page))
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                            bottomMargin=MARGIN, title=content.title, author="shenghuoquan", lang=content.lang)
+    story: list[Flowable] = [Paragraph(_markup(content.title), styles["title"])]
+    story += [Paragraph(_markup(line), styles["subtitle"]) for line in content.subtitle]
+    for i, section in enumerate(content.sections):
+        story += _section(section, content.lang, styles, first=i == 0)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

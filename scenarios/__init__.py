@@ -1,0 +1,1 @@
+"""Scenarios and participation: saved plans, their comparison, resident votes, hearings and evaluation."""

@@ -1,0 +1,326 @@
+"""Planning scenarios as versioned, tamper-evident YAML files in the user's ``scenarios`` folder.
+
+A scenario records what was planned (area, data sources, facility types, model settings),
+the sites chosen and the coverage they achieve. The file carries a sha256 digest of its
+canonical JSON content so a file edited after saving is refused: residents must vote on
+exactly what they were shown.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from planning.base import paths
+from planning.base.errors import PlanningError
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSource(_Strict):
+    """Where input data came from (e.g. OSM extract, census grid)."""
+
+    name: str
+    path: str = ""
+    version: str = ""
+
+
+class Area(_Strict):
+    """The planning area (a 街道 or a group of 社区)."""
+
+    name: str
+    crs: str = "EPSG:4326"
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class FacilityType(_Strict):
+    """A facility type and its planning parameters (e.g. service radius in minutes)."""
+
+    name_zh: str
+    name_en: str = ""
+    tiers_minutes: list[int] = Field(default_factory=lambda: [5, 10, 15])
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelSettings(_Strict):
+    """The optimisation model and the settings it was solved with."""
+
+    name: str
+    p: int | None = Field(default=None, ge=0)
+    budget_yuan: float | None = Field(default=None, ge=0)
+    minutes: float = Field(gt=0)
+    speed_mps: float = Field(gt=0)
+    solver: str = ""
+    gap: float | None = Field(default=None, ge=0)
+    time_limit_seconds: float | None = Field(default=None, gt=0)
+
+
+class Site(_Strict):
+    """One chosen site in WGS84 degrees."""
+
+    id: str
+    type: str
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    cost_yuan: float = Field(ge=0)
+    capacity: float | None = Field(default=None, ge=0)
+
+
+class CoverageRow(_Strict):
+    """People within ``tier_minutes`` of a facility of ``type`` before and after the plan.
+
+    ``community`` is ``None`` for the whole area.
+    """
+
+    community: str | None = None
+    type: str
+    tier_minutes: int = Field(gt=0)
+    population: int = Field(ge=0)
+    population_60_plus: int = Field(ge=0)
+    covered_before: int = Field(ge=0)
+    covered_after: int = Field(ge=0)
+    covered_60_plus_before: int = Field(ge=0)
+    covered_60_plus_after: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _counts_fit(self) -> CoverageRow:
+        if self.population_60_plus > self.population:
+            raise ValueError("population_60_plus exceeds population")
+        if max(self.covered_before, self.covered_after) > self.population:
+            raise ValueError("covered exceeds population")
+        if max(self.covered_60_plus_before, self.covered_60_plus_after) > self.population_60_plus:
+            raise ValueError("covered_60_plus exceeds population_60_plus")
+        return self
+
+
+class Metrics(_Strict):
+    """Coverage for the whole area and per community."""
+
+    overall: list[CoverageRow]
+    communities: list[CoverageRow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _scopes(self) -> Metrics:
+        if any(row.community is not None for row in self.overall):
+            raise ValueError("overall rows must not name a community")
+        if any(row.community is None for row in self.communities):
+            raise ValueError("community rows must name a community")
+        return self
+
+
+class Scenario(_Strict):
+    """A complete planning scenario (schema version 1)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = Field(min_length=1)
+    description: str = ""
+    created_at: datetime
+    area: Area
+    data_sources: list[DataSource] = Field(default_factory=list)
+    facility_types: dict[str, FacilityType]
+    model: ModelSettings
+    sites: list[Site]
+    metrics: Metrics
+    cost_yuan: float = Field(ge=0)
+    digest: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        ids = [site.id for site in self.sites]
+        if len(ids) != len(set(ids)):
+            raise ValueError("site ids are not unique")
+        known = self.facility_types.keys()
+        for item in [*self.sites, *self.metrics.overall, *self.metrics.communities]:
+            if item.type not in known:
+                raise ValueError(f"facility type {item.type!r} is not in facility_types")
+        return self
+
+    def content_digest(self) -> str:
+        """sha256 of the canonical JSON of everything but the digest itself."""
+        content = self.model_dump(mode="json", exclude={"digest"})
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def sealed(self) -> Scenario:
+        """A copy carrying its content digest."""
+        return self.model_copy(update={"digest": self.content_digest()})
+
+
+def round_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Whole people for :class:`CoverageRow`: populations rounded, covered counts rounded down
+    (so a covered count never exceeds its population)."""
+    rows = rows.copy()
+    for column in ("population", "population_60_plus"):
+        rows[column] = rows[column].round().astype(int)
+    for column in ("covered_before", "covered_after", "covered_60_plus_before", "covered_60_plus_after"):
+        rows[column] = np.floor(rows[column]).astype(int)
+    return rows
+
+
+def build_scenario(
+    name: str,
+    area: Mapping[str, Any],
+    facility_types: Mapping[str, Mapping[str, Any]],
+    model: Mapping[str, Any],
+    sites: pd.DataFrame | Iterable[Mapping[str, Any]],
+    overall: pd.DataFrame | Iterable[Mapping[str, Any]],
+    communities: pd.DataFrame | Iterable[Mapping[str, Any]] = (),
+    data_sources: Iterable[Mapping[str, Any]] = (),
+    description: str = "",
+    cost_yuan: float | None = None,
+) -> Scenario:
+    """Assemble and validate a scenario from plain dicts and DataFrames.
+
+    Parameters
+    ----------
+    sites
+        Rows with ``id, type, lon, lat, cost_yuan`` and optional ``capacity``.
+    overall, communities
+        Coverage rows (see :class:`CoverageRow`); community rows add ``community``.
+    cost_yuan
+        Total cost in yuan; defaults to the sum of the site costs.
+
+    Raises
+    ------
+    PlanningError
+        ``scenario_invalid`` naming the first bad field.
+    """
+    site_rows = _records(sites)
+    raw = {
+        "name": name,
+        "description": description,
+        "created_at": datetime.now(timezone.utc).replace(microsecond=0),
+        "area": dict(area),
+        "data_sources": [dict(d) for d in data_sources],
+        "facility_types": {k: dict(v) for k, v in facility_types.items()},
+        "model": dict(model),
+        "sites": site_rows,
+        "metrics": {"overall": _records(overall), "communities": _records(communities)},
+        "cost_yuan": cost_yuan if cost_yuan is not None else sum(r["cost_yuan"] for r in site_rows),
+    }
+    return _validate(raw, "<build_scenario>")
+
+
+def save_scenario(
+    scenario: Scenario,
+    directory: str | Path | None = None,
+    filename: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the scenario with its digest; never replace a file unless ``overwrite``.
+
+    Without ``filename`` the name is derived from the scenario name, and an existing
+    file leads to ``<stem>-v2.yaml``, ``<stem>-v3.yaml`` … With ``filename`` an existing
+    file is refused unless ``overwrite=True``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    directory = Path(directory) if directory is not None else paths.scenario_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(
+        scenario.sealed().model_dump(mode="json"), allow_unicode=True, sort_keys=False
+    )
+    if filename is not None:
+        path = directory / filename
+        try:
+            with open(path, "w" if overwrite else "x", encoding="utf-8") as fh:
+                fh.write(text)
+        except FileExistsError:
+            raise PlanningError("scenario_exists", path=path) from None
+        return path
+    stem = _slug(scenario.name)
+    for version in range(1, 10_000):
+        path = directory / (f"{stem}.yaml" if version == 1 else f"{stem}-v{version}.yaml")
+        try:
+            # mode "x" makes "does it exist?" and "create it" one step, so two savers never collide
+            with open(path, "x", encoding="utf-8") as fh:
+                fh.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise PlanningError("scenario_exists", path=directory / f"{stem}.yaml")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and digest-check a scenario file.
+
+    Raises
+    ------
+    PlanningError
+        ``file_not_found``, ``scenario_not_yaml``, ``scenario_schema_version``,
+        ``scenario_invalid`` (with field and reason) or ``scenario_tampered``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PlanningError("file_not_found", path=path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlanningError("scenario_not_yaml", path=path, reason=str(exc).splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise PlanningError("scenario_not_yaml", path=path, reason="not a mapping")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise PlanningError(
+            "scenario_schema_version", path=path, version=version, supported=SCHEMA_VERSION
+        )
+    scenario = _validate(raw, str(path))
+    if not scenario.digest or scenario.digest != scenario.content_digest():
+        raise PlanningError("scenario_tampered", path=path)
+    return scenario
+
+
+def coverage_frame(scenario: Scenario) -> pd.DataFrame:
+    """All coverage rows (overall rows have ``community`` = None) as one DataFrame."""
+    rows = [r.model_dump() for r in [*scenario.metrics.overall, *scenario.metrics.communities]]
+    return pd.DataFrame(rows, columns=list(CoverageRow.model_fields))
+
+
+def sites_frame(scenario: Scenario) -> pd.DataFrame:
+    """The chosen sites as a DataFrame (lon/lat in WGS84 degrees)."""
+    return pd.DataFrame([s.model_dump() for s in scenario.sites], columns=list(Site.model_fields))
+
+
+def _validate(raw: dict[str, Any], where: str) -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(file)"
+        raise PlanningError("scenario_invalid", path=where, field=field, reason=first["msg"]) from None
+
+
+def _records(data: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(data, pd.DataFrame):
+        # NaN from optional DataFrame columns means "not given", which pydantic spells None
+        return [
+            {k: (None if _is_missing(v) else v) for k, v in row.items()}
+            for row in data.to_dict(orient="records")
+        ]
+    return [dict(row) for row in data]
+
+
+def _is_missing(value: Any) -> bool:
+    return isinstance(value, float) and value != value
+
+
+def _slug(name: str) -> str:
+    # keep Chinese characters: a 街道 officer should recognise the file by its name
+    slug = re.sub(r"[^\w\-]+", "-", name, flags=re.UNICODE).strip("-_")
+    return slug or "scenario"

@@ -157,3 +157,16 @@ def test_score_tie_is_reported_not_broken():
     result = tally("score", list("ABC"), ballots)
     assert result.tie and result.winners == ["A", "B"] and result.winner is None
     assert result.to_dict()["winner"] is None
+
+
+def test_outcome_of_a_result_published_before_irv_rules_were_recorded_still_reads():
+    from planning.voting.outcome import irv_lines, outcome_lines
+
+    old = {"winners": ["E"], "tie": False, "irv": {"winners": ["A"], "tied_elimination_rounds": [2], "rounds": [
+        {"counts": {"A": 10, "B": 8, "C": 12, "D": 7, "E": 8}, "exhausted": 0, "eliminated": ["D"]},
+        {"counts": {"A": 10, "B": 8, "C": 19, "E": 8}, "exhausted": 0, "eliminated": ["B", "E"]},
+        {"counts": {"A": 26, "C": 19}, "exhausted": 0, "eliminated": []}]}}
+    assert outcome_lines(old, "en") == ["Winner: E."]
+    assert irv_lines(old, "en") == [
+        "Instant runoff (IRV, for reference only; the published result is Schulze's): A has a majority in round 3.",
+        "IRV and Schulze differ; the Schulze result stands."]

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from conftest_voting import TIED_COUNTS, SECRET, open_poll, publish_tied_poll, scenario_files, service  # noqa: F401  (fixtures)
+from conftest_voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll, scenario_files, service  # noqa: F401  (fixtures)
 from planning.errors import PlanningError
 from planning.voting import db
 from planning.voting.ballots import ballots_digest, canonical_json

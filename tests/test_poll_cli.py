@@ -95,6 +95,8 @@ def test_tally_of_a_tie_names_every_tied_option_and_no_winner(meeting, scenario_
     assert f"Tie for first: {', '.join(titles[k] for k in tied)}." in out
     assert "平票时由议事会按议事规则决定" in out and "run-off vote" in out
     assert "胜出方案：" not in out and "Winner" not in out
+    if case == "approval 3:3":
+        assert "1. A 方案甲 养老优先 (3) = B 方案乙 医疗优先 (3)" in out  # each option with its own count
     written = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     assert written["tally"]["winner"] is None and written["tally"]["winners"] == tied
 

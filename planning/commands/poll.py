@@ -175,7 +175,7 @@ def _print_tally(result: PollResult) -> None:
     _print_both(outcome_lines(published, "zh", name), outcome_lines(published, "en", name))
     print("排名 / ranking:")
     for place, group in enumerate(counted.ranking, start=1):
-        print(f"  {place}. {' = '.join(name(k) for k in group)}  ({counted.totals[group[0]]:g})")
+        print(f"  {place}. {' = '.join(f'{name(k)} ({counted.totals[k]:g})' for k in group)}")
     if counted.pairwise is not None and counted.irv is not None:
         print("两两比较（行优于列的票数）/ pairwise (voters preferring row to column):")
         print(counted.pairwise.to_string())

@@ -9,7 +9,8 @@ A shared first place is never broken: it is reported as a tie (``winners`` holds
 option and ``winner`` is None) and the meeting decides by its own rules. Only instant-runoff
 needs to break ties, for last place, one option at a time: fewest first preferences, then the
 most recent earlier round where the tied options differ, then a public lot (:func:`lot_value`)
-seeded with the published ballots digest, so anyone re-running the count draws the same.
+with a public seed (the service passes the published ballots digest), so anyone re-running the
+count with that seed draws the same.
 """
 from __future__ import annotations
 

@@ -59,8 +59,9 @@ def make_scenario(name: str, site_ids: list[str], gain: float) -> Scenario:
 
 @pytest.fixture
 def scenario_files(tmp_path: Path) -> list[Path]:
-    """Three saved scenarios: A (elderly care), B (clinics), C (both, cheaper mix)."""
-    directory = tmp_path / "scenarios"
+    """Three saved scenarios: A (elderly care), B (clinics), C (both, cheaper mix), in the
+    scenarios folder of ``tmp_path / "home"`` (the user folder the app tests point PLANNING_HOME at)."""
+    directory = tmp_path / "home" / "scenarios"
     return [
         save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), directory),
         save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), directory),
@@ -83,3 +84,28 @@ def open_poll(svc: VotingService, files: list[Path], method: str, n_codes: int, 
     issued = svc.generate_codes(SECRET, poll_id, n_codes)
     svc.open_voting(SECRET, poll_id)
     return poll_id, issued
+
+
+# One tied count per method, on the three options A, B, C of ``scenario_files``: (method, ballots, tied options).
+TIED_COUNTS = {
+    "approval 3:3": ("approval", [{"approve": ["A"]}] * 3 + [{"approve": ["B"]}] * 3, ["A", "B"]),
+    "score 6:6": ("score", [{"scores": {"A": 5, "B": 2}}, {"scores": {"A": 1, "B": 4}}, {"scores": {"C": 5}}],
+                  ["A", "B"]),
+    # a Condorcet cycle of equal strength: Schulze and IRV both find A, B and C level
+    "Schulze cycle": ("ranked", [{"ranking": r} for r in (["A", "B", "C"], ["B", "C", "A"], ["C", "A", "B"])],
+                      ["A", "B", "C"]),
+    # IRV drops C, whose voters split evenly: A 4, B 4 at the end (and A, B level by Schulze too)
+    "IRV ends level": ("ranked", [{"ranking": ["A"]}] * 3 + [{"ranking": ["B"]}] * 3
+                       + [{"ranking": ["C", "A"]}, {"ranking": ["C", "B"]}], ["A", "B"]),
+}
+
+
+def publish_tied_poll(svc: VotingService, files: list[Path], case: str) -> int:
+    """A published poll whose count is the tie ``case`` of :data:`TIED_COUNTS`; return its id."""
+    method, ballots, _ = TIED_COUNTS[case]
+    poll_id, issued = open_poll(svc, files, method, len(ballots))
+    for code, ballot in zip(issued, ballots):
+        svc.cast_ballot(poll_id, code, ballot)
+    svc.close(SECRET, poll_id)
+    svc.publish(SECRET, poll_id)
+    return poll_id

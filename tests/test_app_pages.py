@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest_voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll, scenario_files  # noqa: F401  (fixture)
 from planning.base.text import ui_table
+from scenarios.voting import VotingService
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-SECRET = "居委会-2024-议事会"
 TIMEOUT = 90
 
 
@@ -131,6 +132,45 @@ def test_poll_created_voted_with_a_code_and_published(env):
     assert receipts and receipts[0] in receipt
 
 
+@pytest.mark.parametrize("case", list(TIED_COUNTS))
+def test_results_page_shows_a_tie_with_the_meetings_rule_and_no_winning_plan(env, scenario_files, case):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id = publish_tied_poll(service, scenario_files, case)
+    service.engine.dispose()
+    at = _app("results", poll=str(poll_id))
+    tied = "、".join(TIED_COUNTS[case][2])
+    assert [w.value for w in at.warning] == [f"并列第一：{tied}（平票），本次投票没有胜出方案。"]
+    assert any("平票时由议事会按议事规则决定" in i.value for i in at.info)
+    assert not at.success and "胜出方案" not in [h.value for h in at.subheader]
+    assert not any("建什么" in m.value for m in at.markdown)  # no plan described as the chosen one
+    if TIED_COUNTS[case][0] == "ranked":
+        assert "即时决选（IRV，仅供参考）" in [h.value for h in at.subheader]
+        assert "平票" in at.text[0].value and "胜出" not in at.text[0].value
+
+
+def test_results_page_shows_the_single_winners_plan(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id, codes = open_poll(service, scenario_files, "approval", 3)
+    for code, approved in zip(codes, (["A", "B"], ["A"], ["C"])):
+        service.cast_ballot(poll_id, code, {"approve": approved})
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    service.engine.dispose()
+    at = _app("results", poll=str(poll_id))
+    assert [s.value for s in at.success] == ["胜出方案：A。"] and not at.warning
+    assert "胜出方案" in [h.value for h in at.subheader] and at.text[0].value == "A 方案甲 养老优先"
+    assert any("建什么" in m.value for m in at.markdown)
+
+
+def test_user_text_in_a_poll_title_is_shown_literally(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id = service.create_poll(SECRET, "**投票** [点此](http://example.com) $x$", scenario_files, "approval")
+    service.engine.dispose()
+    at = _app("results", poll=str(poll_id))
+    assert at.header[0].value == r"\*\*投票\*\* \[点此\]\(http\://example\.com\) \$x\$"
 
 
 def _upload_page(env) -> AppTest:

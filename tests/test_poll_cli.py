@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest_voting import SECRET, scenario_files  # noqa: F401  (fixture)
+from conftest_voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll, scenario_files  # noqa: F401  (fixture)
 from planning.cli.main import main
 from scenarios.voting import VotingService
 from scenarios.voting.db import row_counts
@@ -49,7 +49,7 @@ def test_meeting_runs_end_to_end_from_the_command_line(meeting, scenario_files, 
     result_json = tmp_path / "result.json"
     status, out, _ = meeting("tally", "--poll", poll, "--json", str(result_json))
     assert status == 0
-    assert "胜出 / winner: B" in out and "pairwise" in out and "法定人数 / quorum: 达到 / met" in out
+    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out and "pairwise" in out and "法定人数 / quorum: 达到 / met" in out
     written = json.loads(result_json.read_text(encoding="utf-8"))
     assert written["tally"]["winners"] == ["B"] and written["tally"]["pairwise"]["B"]["A"] == 3
     assert sorted(e["receipt"] for e in written["ballots"]) == sorted(receipts)
@@ -79,3 +79,40 @@ def test_organiser_command_with_wrong_secret_is_refused(meeting, scenario_files,
     status, _, err = meeting("create", "--title", "t", "--method", "approval",
                              *[a for f in scenario_files[:2] for a in ("--scenario", str(f))])
     assert status == 2 and "组织者口令不正确" in err and "Wrong organiser secret" in err
+
+
+@pytest.mark.parametrize("case", list(TIED_COUNTS))
+def test_tally_of_a_tie_names_every_tied_option_and_no_winner(meeting, scenario_files, tmp_path, case):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll = str(publish_tied_poll(svc, scenario_files, case))
+    svc.engine.dispose()
+    status, out, _ = meeting("tally", "--poll", poll, "--json", str(tmp_path / "result.json"))
+    assert status == 0
+    tied = TIED_COUNTS[case][2]
+    titles = {"A": "A 方案甲 养老优先", "B": "B 方案乙 医疗优先", "C": "C 方案丙 均衡"}
+    assert f"并列第一：{'、'.join(titles[k] for k in tied)}（平票）" in out
+    assert f"Tie for first: {', '.join(titles[k] for k in tied)}." in out
+    assert "平票时由议事会按议事规则决定" in out and "run-off vote" in out
+    assert "胜出方案：" not in out and "Winner" not in out
+    if case == "approval 3:3":
+        assert "1. A 方案甲 养老优先 (3) = B 方案乙 医疗优先 (3)" in out  # each option with its own count
+    written = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert written["tally"]["winner"] is None and written["tally"]["winners"] == tied
+
+
+def test_ranked_tally_shows_irv_beside_schulze_without_calling_it_the_winner(meeting, scenario_files):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll_id, codes = open_poll(svc, scenario_files, "ranked", 7)
+    # Schulze elects B (every voter of A and C puts B second); IRV drops B first and elects A
+    for code_, ranking in zip(codes, (["A", "B"], ["A", "B"], ["A", "B"], ["C", "B"], ["C", "B"], ["B", "A"], ["C", "B"])):
+        svc.cast_ballot(poll_id, code_, {"ranking": ranking})
+    svc.close(SECRET, poll_id)
+    svc.engine.dispose()
+    status, out, _ = meeting("tally", "--poll", str(poll_id))
+    assert status == 0
+    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out
+    assert "即时决选（IRV，仅供参考，公示结果以 Schulze 法为准）：" in out
+    assert "IRV 与 Schulze 法的结果不同，以 Schulze 法为准。" in out
+    assert "IRV 第 1 轮：B 方案乙 医疗优先 首选票最少（1 票），淘汰。" in out

@@ -5,9 +5,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
+from conftest_voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll, scenario_files, service  # noqa: F401
 from planning.outputs.reports import prepare_report_data
 from planning.outputs.reports.clusters import direction_from_centre
-from planning.outputs.reports.content import assemble_report, cell_text, label, location_text
+from planning.outputs.reports.content import assemble_report, cell_text, label, location_text, poll_section
 from planning.coverage.residents import served_weight
 
 
@@ -61,3 +62,27 @@ def test_unreachable_walk_times_print_as_beyond_sixty_minutes(data):
     median = overall.frame[label("col_median", "en")]
     assert np.isinf(median).any()  # no 社区食堂 in OSM: nobody reaches one
     assert cell_text(float("inf"), "minutes", "en") == "> 60"
+
+
+@pytest.mark.parametrize("case", list(TIED_COUNTS))
+def test_poll_section_tells_a_tie_as_a_tie_with_the_meetings_rule(service, scenario_files, case):
+    published = service.published_result(publish_tied_poll(service, scenario_files, case))
+    names = {o["key"]: f"{o['key']} {o['title']}" for o in published["options"]}
+    tied = TIED_COUNTS[case][2]
+    for lang, tie, rule, win in (("zh", f"并列第一：{'、'.join(names[k] for k in tied)}（平票）", "议事会", "胜出方案："),
+                                 ("en", f"Tie for first: {', '.join(names[k] for k in tied)}.", "run-off", "Winner")):
+        paragraphs = poll_section(published, lang).paragraphs
+        assert paragraphs[1].startswith(tie) and rule in paragraphs[2]
+        assert not any(win in p for p in paragraphs)
+
+
+def test_poll_section_names_the_single_winner_and_irv_only_for_reference(service, scenario_files):
+    poll_id, codes = open_poll(service, scenario_files, "ranked", 7)
+    # Schulze elects B (everyone else ranks B second); IRV drops B first and elects A
+    for code, ranking in zip(codes, (["A", "B"], ["A", "B"], ["A", "B"], ["C", "B"], ["C", "B"], ["B", "A"], ["C", "B"])):
+        service.cast_ballot(poll_id, code, {"ranking": ranking})
+    service.close(SECRET, poll_id)
+    paragraphs = poll_section(service.publish(SECRET, poll_id).to_dict(), "zh").paragraphs
+    assert paragraphs[1] == "胜出方案：B 方案乙 医疗优先。"
+    assert paragraphs[2].startswith("即时决选（IRV，仅供参考，公示结果以 Schulze 法为准）：A 方案甲 养老优先")
+    assert "以 Schulze 法为准" in paragraphs[3] and sum("胜出" in p for p in paragraphs) == 1

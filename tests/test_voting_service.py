@@ -7,7 +7,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from conftest_voting import SECRET, open_poll, scenario_files, service  # noqa: F401  (fixtures)
+from conftest_voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll, scenario_files, service  # noqa: F401  (fixtures)
 from planning.base.errors import PlanningError
 from scenarios.voting import db
 from scenarios.voting.ballots import ballots_digest, canonical_json
@@ -190,3 +190,34 @@ def test_database_url_prefers_explicit_then_database_url_env(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/planning")
     assert db.database_url() == "postgresql+psycopg://u@db.example/planning"
     assert db.database_url("votes.sqlite") == "sqlite:///votes.sqlite"
+
+
+@pytest.mark.parametrize("case", list(TIED_COUNTS))
+def test_a_tie_is_published_as_a_tie_with_the_meetings_rule_and_no_winner(service, scenario_files, case):
+    tied = TIED_COUNTS[case][2]
+    published = service.published_result(publish_tied_poll(service, scenario_files, case))
+    assert published["tally"]["tie"] is True and published["tally"]["winner"] is None
+    assert published["tally"]["winners"] == tied
+    names = {o["key"]: f"{o['key']} {o['title']}" for o in published["options"]}
+    zh, en = published["outcome"]["zh"], published["outcome"]["en"]
+    assert zh[0] == f"并列第一：{'、'.join(names[k] for k in tied)}（平票），本次投票没有胜出方案。"
+    assert en[0] == f"Tie for first: {', '.join(names[k] for k in tied)}. No option wins this poll."
+    assert "议事会" in zh[1] and "run-off" in en[1]
+    assert not any(line.startswith("胜出方案") for line in zh) and not any("Winner" in line for line in en)
+    if case == "IRV ends level":
+        assert published["tally"]["irv"]["winners"] == ["A", "B"] and published["tally"]["irv"]["tie"] is True
+
+
+def test_irv_lot_is_seeded_with_the_published_ballots_digest(service, scenario_files):
+    # round 1: A 2, B 1, C 1 and no earlier round: B or C leaves by lot
+    poll_id, codes = open_poll(service, scenario_files, "ranked", 4)
+    for code, ranking in zip(codes, (["A"], ["A"], ["B"], ["C", "B"])):
+        service.cast_ballot(poll_id, code, {"ranking": ranking})
+    service.close(SECRET, poll_id)
+    published = service.publish(SECRET, poll_id).to_dict()
+    irv, digest = published["tally"]["irv"], published["ballots_digest"]
+    first = irv["rounds"][0]
+    assert irv["seed"] == digest and first["rule"] == "lot" and first["tied"] == ["B", "C"]
+    draws = {k: hashlib.sha256(f"{digest}:1:{k}".encode()).hexdigest() for k in ("B", "C")}
+    assert first["lot"] == draws and first["eliminated"] == min(draws, key=draws.get)
+    assert any("抽签" in line and digest in line for line in published["outcome"]["zh"])

@@ -6,6 +6,7 @@ Pages hold layout and widgets only; every computation here is one call into ``pl
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,14 @@ def planning_errors():
         yield
     except PlanningError as err:
         show_error(err)
+
+
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def escape_markdown(text: str) -> str:
+    """User text (poll titles, option names, scenario descriptions) shown literally by Streamlit's Markdown."""
+    return _MARKDOWN_SIGNS.sub(r"\\\1", str(text))
 
 
 def show_notes(notes) -> None:

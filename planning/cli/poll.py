@@ -15,9 +15,10 @@ from typing import Any
 from planning.base.errors import PlanningError
 from scenarios.voting import VotingService
 from scenarios.voting.organiser import secret_from_env
-from scenarios.voting.service import ELECTORATES, STATE_ZH
+from scenarios.voting.outcome import irv_lines, outcome_lines
+from scenarios.voting.service import ELECTORATES, STATE_ZH, PollResult
 from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
-from scenarios.voting.tally import METHODS, TallyResult
+from scenarios.voting.tally import METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -147,7 +148,7 @@ def _keys(text: str) -> list[str]:
 
 def _publish(args: argparse.Namespace) -> int:
     result = _service(args).publish(secret_from_env(), args.poll)
-    _print_tally(result.tally, {o.key: o.title for o in result.poll.options}, result.quorum_met)
+    _print_tally(result)
     print(f"选票摘要 / ballots sha256: {result.ballots_digest}")
     _write_json(args.json, result.to_dict())
     return 0
@@ -155,27 +156,35 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _tally(args: argparse.Namespace) -> int:
     result = _service(args).result(args.poll)
-    _print_tally(result.tally, {o.key: o.title for o in result.poll.options}, result.quorum_met)
+    _print_tally(result)
     _write_json(args.json, result.to_dict())
     return 0
 
 
-def _print_tally(counted: TallyResult, titles: dict[str, str], quorum_met: bool | None) -> None:
+def _print_tally(result: PollResult) -> None:
+    """The count: ballots, quorum, the outcome (a tie is never called a win), ranking, pairwise and IRV."""
+    counted, titles = result.tally, {o.key: o.title for o in result.poll.options}
+
     def name(key: str) -> str:
         return f"{key} {titles[key]}"
 
     print(f"有效票 / ballots: {counted.ballots}")
-    if quorum_met is not None:
-        print(f"法定人数 / quorum: {'达到 / met' if quorum_met else '未达到 / not met'}")
-    label = "并列第一 / tie" if counted.tie else "胜出 / winner"
-    print(f"{label}: {', '.join(name(k) for k in counted.winners) or '—'}")
+    if result.quorum_met is not None:
+        print(f"法定人数 / quorum: {'达到 / met' if result.quorum_met else '未达到 / not met'}")
+    published = counted.to_dict()
+    _print_both(outcome_lines(published, "zh", name), outcome_lines(published, "en", name))
     print("排名 / ranking:")
     for place, group in enumerate(counted.ranking, start=1):
-        print(f"  {place}. {' = '.join(name(k) for k in group)}  ({counted.totals[group[0]]:g})")
+        print(f"  {place}. {' = '.join(f'{name(k)} ({counted.totals[k]:g})' for k in group)}")
     if counted.pairwise is not None and counted.irv is not None:
         print("两两比较（行优于列的票数）/ pairwise (voters preferring row to column):")
         print(counted.pairwise.to_string())
-        print(f"即时决选 IRV / instant runoff: {', '.join(name(k) for k in counted.irv.winners) or '—'}")
+    _print_both(irv_lines(published, "zh", name), irv_lines(published, "en", name))
+
+
+def _print_both(zh: list[str], en: list[str]) -> None:
+    for line_zh, line_en in zip(zh, en, strict=True):
+        print(f"{line_zh} / {line_en}")
 
 
 def _write_json(path: Path | None, payload: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from scenarios.voting import codes as codes_mod
 from scenarios.voting import db
 from scenarios.voting.ballots import ballots_digest, canonical_json, validate_ballot
 from scenarios.voting.organiser import SCRYPT_N, check_secret, hash_secret
+from scenarios.voting.outcome import irv_lines, outcome_lines
 from scenarios.voting.tally import METHODS, TallyResult, tally
 
 STATES = ("draft", "hearing", "voting", "closed", "published", "evaluated")
@@ -86,7 +87,8 @@ class PollResult:
     ballots_digest: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready result, as published (公示)."""
+        """JSON-ready result, as published (公示): on a tie ``tally.winner`` is None and the outcome says so."""
+        counted = self.tally.to_dict()
         return {
             "poll_id": self.poll.id,
             "title": self.poll.title,
@@ -94,10 +96,15 @@ class PollResult:
             "quorum": self.poll.quorum,
             "quorum_met": self.quorum_met,
             "options": [vars(o) for o in self.poll.options],
-            "tally": self.tally.to_dict(),
+            "tally": counted,
+            "outcome": {lang: outcome_lines(counted, lang, self._name) + irv_lines(counted, lang, self._name)
+                        for lang in ("zh", "en")},
             "ballots": self.entries,
             "ballots_digest": self.ballots_digest,
         }
+
+    def _name(self, key: str) -> str:
+        return next(f"{o.key} {o.title}" for o in self.poll.options if o.key == key)
 
 
 class VotingService:
@@ -370,13 +377,14 @@ class VotingService:
         ).all()
         entries = [{"receipt": r.receipt, "ballot": json.loads(r.content)} for r in rows]
         info = self._info(conn, poll)
-        counted = tally(poll.method, [o.key for o in info.options], [e["ballot"] for e in entries])
+        digest = ballots_digest(entries)  # published, so it seeds the IRV lot anyone can redraw
+        counted = tally(poll.method, [o.key for o in info.options], [e["ballot"] for e in entries], seed=digest)
         return PollResult(
             poll=info,
             tally=counted,
             quorum_met=None if poll.quorum is None else len(entries) >= poll.quorum,
             entries=entries,
-            ballots_digest=ballots_digest(entries),
+            ballots_digest=digest,
         )
 
     def _info(self, conn: Connection, poll: Any) -> PollInfo:

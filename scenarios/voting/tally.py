@@ -3,35 +3,73 @@
 Pure functions over validated ballots; nothing here touches the database. A ballot is a
 dict in one of three shapes: ``{"approve": [keys]}``, ``{"scores": {key: 1..5}}`` or
 ``{"ranking": [keys, best first]}`` (incomplete rankings allowed: unranked options share
-the last place). Ties are never broken by chance; they are reported as ties.
+the last place).
+
+A shared first place is never broken: it is reported as a tie (``winners`` holds every tied
+option and ``winner`` is None) and the meeting decides by its own rules. Only instant-runoff
+needs to break ties, for last place, one option at a time: fewest first preferences, then the
+most recent earlier round where the tied options differ, then a public lot (:func:`lot_value`)
+with a public seed (the service passes the published ballots digest), so anyone re-running the
+count with that seed draws the same.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from scenarios.voting.ballots import canonical_json
+
 METHODS = ("approval", "ranked", "score")
 
 
 @dataclass(frozen=True)
 class IrvRound:
-    """One round of instant-runoff: first preferences among continuing options."""
+    """One round of instant-runoff: first preferences among continuing options, and who leaves.
+
+    Attributes
+    ----------
+    counts
+        First preferences of each continuing option.
+    exhausted
+        Ballots with no continuing option left.
+    eliminated
+        The one option dropped after this round (None in the last round).
+    rule
+        Why it was dropped: ``"fewest"`` (last alone), ``"earlier_round"`` (last place shared,
+        fewest in round ``rule_round``) or ``"lot"`` (level in every earlier round as well).
+    tied
+        The options that shared last place (empty when one option was last alone).
+    rule_round
+        For ``"earlier_round"``: the (1-based) earlier round that separated them.
+    lot
+        For ``"lot"``: each drawn option's lot value (:func:`lot_value`); the lowest is dropped.
+    """
 
     counts: dict[str, int]
     exhausted: int
-    eliminated: list[str]
+    eliminated: str | None = None
+    rule: str | None = None
+    tied: list[str] = field(default_factory=list)
+    rule_round: int | None = None
+    lot: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class IrvResult:
-    """Instant-runoff outcome; ``tied_elimination`` names rounds where the last place was shared."""
+    """Instant-runoff outcome: the winner (several when the last options are level), rounds and lot seed."""
 
     winners: list[str]
     rounds: list[IrvRound]
-    tied_elimination: list[int] = field(default_factory=list)
+    seed: str
+
+    @property
+    def tie(self) -> bool:
+        """True when the count ended with more than one option level in first place."""
+        return len(self.winners) > 1
 
 
 @dataclass(frozen=True)
@@ -69,12 +107,18 @@ class TallyResult:
         """True when more than one option shares first place."""
         return len(self.winners) > 1
 
+    @property
+    def winner(self) -> str | None:
+        """The one winning option, or None on a tie or without ballots."""
+        return self.winners[0] if len(self.winners) == 1 else None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (matrices as nested ``{row: {column: count}}``)."""
         out: dict[str, Any] = {
             "method": self.method,
             "options": self.options,
             "ballots": self.ballots,
+            "winner": self.winner,
             "winners": self.winners,
             "tie": self.tie,
             "ranking": self.ranking,
@@ -86,14 +130,21 @@ class TallyResult:
         if self.irv is not None:
             out["irv"] = {
                 "winners": self.irv.winners,
-                "tied_elimination_rounds": self.irv.tied_elimination,
+                "tie": self.irv.tie,
+                "seed": self.irv.seed,
                 "rounds": [vars(r) for r in self.irv.rounds],
             }
         return out
 
 
-def tally(method: str, options: Sequence[str], ballots: Sequence[Mapping[str, Any]]) -> TallyResult:
-    """Count ``ballots`` for ``options`` by ``method`` (``approval``, ``ranked`` or ``score``)."""
+def tally(
+    method: str, options: Sequence[str], ballots: Sequence[Mapping[str, Any]], seed: str | None = None
+) -> TallyResult:
+    """Count ``ballots`` for ``options`` by ``method`` (``approval``, ``ranked`` or ``score``).
+
+    ``seed`` seeds the IRV lot (ranked only); the service passes the published ballots digest.
+    Without it the seed is derived from the options and ballots (:func:`default_seed`).
+    """
     options = list(options)
     if method == "approval":
         totals = {o: 0 for o in options}
@@ -109,7 +160,7 @@ def tally(method: str, options: Sequence[str], ballots: Sequence[Mapping[str, An
         return _by_totals(method, options, len(ballots), totals)
     if method == "ranked":
         rankings = [list(b["ranking"]) for b in ballots]
-        return schulze(options, rankings)
+        return schulze(options, rankings, seed)
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -127,8 +178,13 @@ def pairwise_matrix(options: Sequence[str], rankings: Sequence[Sequence[str]]) -
     return pd.DataFrame(counts, index=list(options), columns=list(options))
 
 
-def schulze(options: Sequence[str], rankings: Sequence[Sequence[str]]) -> TallyResult:
-    """Schulze method (winning votes), with the pairwise matrix and an IRV count alongside."""
+def schulze(options: Sequence[str], rankings: Sequence[Sequence[str]], seed: str | None = None) -> TallyResult:
+    """Schulze method (winning votes), with the pairwise matrix and an IRV count alongside.
+
+    Options are placed in layers: the first holds every option no other beats by strongest
+    path (the Schulze winners; more than one is a tie), the next those unbeaten once the first
+    layer is set aside, and so on.
+    """
     options = list(options)
     d = pairwise_matrix(options, rankings).to_numpy()
     n = len(options)
@@ -141,7 +197,7 @@ def schulze(options: Sequence[str], rankings: Sequence[Sequence[str]]) -> TallyR
                 if k not in (i, j):
                     p[j][k] = max(p[j][k], min(p[j][i], p[i][k]))
     beats = {options[i]: sum(p[i][j] > p[j][i] for j in range(n)) for i in range(n)}
-    ranking = _groups(beats)
+    ranking = _unbeaten_layers(options, p)
     return TallyResult(
         method="ranked",
         options=options,
@@ -151,20 +207,21 @@ def schulze(options: Sequence[str], rankings: Sequence[Sequence[str]]) -> TallyR
         totals={k: float(v) for k, v in beats.items()},
         pairwise=pd.DataFrame(d, index=options, columns=options),
         strongest_paths=pd.DataFrame(p, index=options, columns=options),
-        irv=instant_runoff(options, rankings),
+        irv=instant_runoff(options, rankings, seed),
     )
 
 
-def instant_runoff(options: Sequence[str], rankings: Sequence[Sequence[str]]) -> IrvResult:
-    """Instant-runoff voting: drop the last option until one has a majority of live ballots.
+def instant_runoff(options: Sequence[str], rankings: Sequence[Sequence[str]], seed: str | None = None) -> IrvResult:
+    """Instant-runoff voting: drop one last option per round until one has a majority of live ballots.
 
-    A shared last place is settled by the earlier rounds (fewest votes in the most recent
-    round where they differ); if still shared, all of them drop together and the round is
-    listed in ``tied_elimination``. If every continuing option is level, they all win (a tie).
+    A shared last place is settled by the earlier rounds (fewest first preferences in the most
+    recent round where the tied options differ); if they were level in every round, by the lot
+    of :func:`lot_value` with ``seed`` (default: :func:`default_seed`). Each round records which
+    rule dropped whom. If every continuing option is level, they all share first place (a tie).
     """
+    seed = default_seed(options, rankings) if seed is None else seed
     continuing = list(options)
     rounds: list[IrvRound] = []
-    tied_rounds: list[int] = []
     while True:
         counts = {o: 0 for o in continuing}
         exhausted = 0
@@ -176,29 +233,57 @@ def instant_runoff(options: Sequence[str], rankings: Sequence[Sequence[str]]) ->
                 counts[top] += 1
         live = sum(counts.values())
         best = max(counts.values())
-        leaders = [o for o in continuing if counts[o] == best]
         if live and best * 2 > live:
-            rounds.append(IrvRound(counts, exhausted, []))
-            return IrvResult([leaders[0]], rounds, tied_rounds)
-        if len(leaders) == len(continuing):
-            rounds.append(IrvRound(counts, exhausted, []))
-            return IrvResult(leaders if live else [], rounds, tied_rounds)
-        losers = _last_place(counts, rounds)
-        if len(losers) > 1:
-            tied_rounds.append(len(rounds) + 1)
-        rounds.append(IrvRound(counts, exhausted, losers))
-        continuing = [o for o in continuing if o not in losers]
+            rounds.append(IrvRound(counts, exhausted))
+            return IrvResult([o for o in continuing if counts[o] == best], rounds, seed)
+        if all(c == best for c in counts.values()):
+            rounds.append(IrvRound(counts, exhausted))
+            return IrvResult(continuing if live else [], rounds, seed)
+        rounds.append(_eliminate(counts, exhausted, rounds, seed))
+        continuing.remove(rounds[-1].eliminated)
 
 
-def _last_place(counts: dict[str, int], earlier: list[IrvRound]) -> list[str]:
+def lot_value(seed: str, round_number: int, option: str) -> str:
+    """The public lot of ``option`` in IRV round ``round_number``: ``sha256("{seed}:{round}:{option}")`` in hex.
+
+    Of the options drawn, the one with the lowest value is dropped. Anyone can recompute it
+    from the published seed, e.g. ``printf '%s' "<seed>:2:B" | sha256sum``.
+    """
+    return hashlib.sha256(f"{seed}:{round_number}:{option}".encode()).hexdigest()
+
+
+def default_seed(options: Sequence[str], rankings: Sequence[Sequence[str]]) -> str:
+    """sha256 of the options and the rankings in sorted order: the lot seed when none is given."""
+    content = {"options": list(options), "rankings": sorted(list(r) for r in rankings)}
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _eliminate(counts: dict[str, int], exhausted: int, earlier: list[IrvRound], seed: str) -> IrvRound:
+    """This round with its one dropped option and the rule that chose it."""
     lowest = min(counts.values())
-    losers = [o for o, c in counts.items() if c == lowest]
-    for past in reversed(earlier):
-        if len(losers) == 1:
-            break
-        fewest = min(past.counts[o] for o in losers)
-        losers = [o for o in losers if past.counts[o] == fewest]
-    return losers
+    tied = [o for o, c in counts.items() if c == lowest]
+    if len(tied) == 1:
+        return IrvRound(counts, exhausted, tied[0], "fewest")
+    left = tied
+    for number in range(len(earlier), 0, -1):
+        past = earlier[number - 1].counts
+        fewest = min(past[o] for o in left)
+        left = [o for o in left if past[o] == fewest]
+        if len(left) == 1:
+            return IrvRound(counts, exhausted, left[0], "earlier_round", tied, rule_round=number)
+    draws = {o: lot_value(seed, len(earlier) + 1, o) for o in left}
+    return IrvRound(counts, exhausted, min(left, key=draws.__getitem__), "lot", tied, lot=draws)
+
+
+def _unbeaten_layers(options: list[str], strongest: list[list[int]]) -> list[list[str]]:
+    """Options in layers: each holds those no remaining option beats by strongest path."""
+    left = list(range(len(options)))
+    layers: list[list[str]] = []
+    while left:
+        top = [i for i in left if all(strongest[i][j] >= strongest[j][i] for j in left)]
+        layers.append([options[i] for i in top])
+        left = [i for i in left if i not in top]
+    return layers
 
 
 def _by_totals(method: str, options: list[str], n_ballots: int, totals: dict[str, int]) -> TallyResult:

@@ -1,4 +1,8 @@
-"""结果公示 / Results: the published tally, the chosen plan, every receipt; organiser controls."""
+"""结果公示 / Results: the published tally, the chosen plan, every receipt; organiser controls.
+
+A shared first place is shown as a tie with the meeting's rule, never with a plan as the winner.
+Poll titles and option names are user text: escaped, or kept out of Markdown altogether.
+"""
 from __future__ import annotations
 
 import tempfile
@@ -8,12 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
-    current_area, labels, lang, planning_errors, scenario_dir, scenario_map_png, scenario_sentences, t,
-    voting_service,
+    current_area, escape_markdown, labels, lang, planning_errors, scenario_dir, scenario_map_png, scenario_sentences,
+    t, voting_service,
 )
 from planning.areas.build import DEFAULT_AREA
 from planning.base.errors import PlanningError
 from scenarios.scenario import load_scenario
+from scenarios.voting.outcome import irv_lines, outcome_lines
 from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
 from scenarios.voting.tally import METHODS
 
@@ -33,32 +38,42 @@ except PlanningError as err:
     st.info(err.message(lang()))
 
 if info is not None:
-    st.header(info.title)
+    st.header(escape_markdown(info.title))
     st.write(t("results_state", state=t(f"state_{info.state}"), issued=info.codes_issued, used=info.codes_used,
                ballots=info.ballots))
 
 if published is not None:
     titles = {o["key"]: o["title"] for o in published["options"]}
     tally = published["tally"]
-    winners = "、".join(f"{k} {titles[k]}" for k in tally["winners"])
-    st.success(t("results_winner_tie" if tally["tie"] else "results_winner", name=winners))
+    winner = tally["winners"][0] if len(tally["winners"]) == 1 else None  # None on a tie or without ballots
+    decision = outcome_lines(tally, lang())  # option keys only; the chart below names them
+    (st.success if winner else st.warning)(decision[0])
+    for line in decision[1:]:
+        st.info(line)
     if published.get("quorum") is not None:
         st.write(t("results_quorum_met" if published["quorum_met"] else "results_quorum_not_met", n=published["quorum"]))
     totals = pd.Series(tally["totals"], name=t(f"results_total_{tally['method']}"))
     totals.index = [f"{k} {titles[k]}" for k in totals.index]
     st.bar_chart(totals, horizontal=True)
+    runoff = irv_lines(tally, lang())
+    if runoff:
+        st.subheader(t("results_irv"))
+        for line in runoff:
+            st.text(line)
 
-    st.subheader(t("results_plan"))
-    winner = next(o for o in published["options"] if o["key"] == tally["winners"][0])
-    with planning_errors():
-        scenario = load_scenario(scenario_dir() / winner["scenario_file"])
-        _, area_id = current_area()
-        area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
-        png = scenario_map_png(scenario, scenario.digest, area_key, lang())
-        if png:
-            st.image(png, width=520)
-        for sentence in scenario_sentences(scenario):
-            st.markdown(f"- {sentence}")
+    if winner is not None:
+        st.subheader(t("results_plan"))
+        st.text(f"{winner} {titles[winner]}")
+        chosen = next(o for o in published["options"] if o["key"] == winner)
+        with planning_errors():
+            scenario = load_scenario(scenario_dir() / chosen["scenario_file"])
+            _, area_id = current_area()
+            area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
+            png = scenario_map_png(scenario, scenario.digest, area_key, lang())
+            if png:
+                st.image(png, width=520)
+            for sentence in scenario_sentences(scenario):
+                st.markdown(f"- {escape_markdown(sentence)}")
 
     st.subheader(t("results_receipts"))
     st.caption(t("results_receipts_help"))

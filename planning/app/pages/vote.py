@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from planning.app.common import (
-    current_area, labels, lang, planning_errors, scenario_dir, scenario_map_png, scenario_sentences, show_error,
-    t, voting_service,
+    current_area, escape_markdown, labels, lang, planning_errors, scenario_dir, scenario_map_png, scenario_sentences,
+    show_error, t, voting_service,
 )
 from planning.areas.build import DEFAULT_AREA
 from planning.base.errors import PlanningError
@@ -43,7 +43,7 @@ with planning_errors():
 if info is None:
     st.stop()
 
-st.header(info.title)
+st.header(escape_markdown(info.title))  # titles and option names are user text
 if info.state != "voting":
     st.warning(t("vote_not_open", state=t(f"state_{info.state}")))
 
@@ -51,7 +51,7 @@ _, area_id = current_area()
 area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
 for option in info.options:
     with st.container(border=True):
-        st.subheader(t("vote_option", key=option.key, title=option.title))
+        st.subheader(t("vote_option", key=option.key, title=escape_markdown(option.title)))
         try:
             scenario = load_scenario(scenario_dir() / option.scenario_file)
         except PlanningError as err:
@@ -61,7 +61,7 @@ for option in info.options:
         if png:
             st.image(png, width="stretch")
         for sentence in scenario_sentences(scenario):
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {escape_markdown(sentence)}")
 
 st.subheader(t("vote_your_choice"))
 keys = [o.key for o in info.options]

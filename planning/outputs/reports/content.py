@@ -20,6 +20,7 @@ import yaml
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import Scenario, coverage_frame, sites_frame
 from planning.coverage.residents import MAX_REPORTED_MINUTES
+from scenarios.voting.outcome import irv_lines, outcome_lines
 
 REPORT_TEXT_PATH = Path(__file__).resolve().parents[2] / "locale" / "report.yaml"
 MEETS_SHARE = 0.8  # assumption: a type "meets" its tier when ≥ 80 % of the residents it serves reach it
@@ -309,17 +310,24 @@ def ballot_text(ballot: Mapping[str, Any]) -> str:
 
 
 def poll_section(published: Mapping[str, Any], lang: str) -> Section:
-    """The published (公示) result: options with digests, the count, and every receipt."""
+    """The published (公示) result: options with digests, the outcome, the count, and every receipt.
+
+    A shared first place is told as a tie with the meeting's rule, never as a win; a ranked
+    count adds IRV beside Schulze (:mod:`scenarios.voting.outcome`).
+    """
     tally, options = published["tally"], published["options"]
     titles = {o["key"]: o["title"] for o in options}
     quorum = published["quorum"]
     quorum_text = label("poll_quorum_none", lang) if quorum is None else label(
         "poll_quorum_met" if published["quorum_met"] else "poll_quorum_missed", lang, quorum=quorum)
-    winners = ", ".join(f"{k} {titles.get(k, '')}" for k in tally["winners"])
     paragraph = label("poll_summary", lang, poll_id=published["poll_id"],
                       electorate=label(f"electorate_{published['electorate']}", lang),
-                      method=label(f"method_{tally['method']}", lang), ballots=tally["ballots"],
-                      quorum=quorum_text, winners=winners + (label("poll_tie", lang) if tally["tie"] else ""))
+                      method=label(f"method_{tally['method']}", lang), ballots=tally["ballots"], quorum=quorum_text)
+
+    def name(key: str) -> str:
+        return f"{key} {titles.get(key, '')}".strip()
+
+    outcome = outcome_lines(tally, lang, name) + irv_lines(tally, lang, name)
     option_table = pd.DataFrame({
         label("col_option", lang): [o["key"] for o in options], label("col_title", lang): [o["title"] for o in options],
         label("col_scenario_file", lang): [Path(o["scenario_file"]).name for o in options],
@@ -337,7 +345,7 @@ def poll_section(published: Mapping[str, Any], lang: str) -> Section:
     })
     return Section(
         label("sec_poll", lang, title=published["title"]),
-        [paragraph, label("poll_receipts_note", lang, digest=published["ballots_digest"])],
+        [paragraph, *outcome, label("poll_receipts_note", lang, digest=published["ballots_digest"])],
         [Table("poll_options", label("poll_options", lang), option_table, dict.fromkeys(option_table.columns, "text"),
                sheet=False),
          Table("poll_tally", label("poll_tally", lang), count,

@@ -23,7 +23,9 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 
-from planning.network.graph import WalkNetwork, _undirected_csr, load_network
+from planning.network.graph import WalkNetwork, _undirected_csr
+
+from planning.network.read import load_network
 from planning.network.search import Targets, bounded_search, node_seeds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks"

@@ -36,7 +36,8 @@ import scipy.sparse as sp
 import shapely
 
 from optimize import MCLP
-from planning.network.graph import WalkNetwork, _undirected_csr, load_network
+from planning.network.graph import WalkNetwork, _undirected_csr
+from planning.network.read import load_network
 from planning.network.search import Seeds, Targets, bounded_search, node_seeds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks"

@@ -18,9 +18,10 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 
+from optimize.names import SOLVER_NAMES
 from planning.base.errors import PlanningError
 
-SOLVERS = ("highs", "pulp_highs", "cbc")
+SOLVERS = SOLVER_NAMES
 
 
 @dataclass

@@ -22,14 +22,16 @@ from optimize.p_median import PMedian
 from optimize.parking import ParkingDeficit
 from optimize.reach import reached_by
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import nearest_seconds, reach_seconds, speed_mps
+from optimize.names import MODEL_NAMES
+from planning.base.walking import MAX_SNAP_M, speed_mps
+from planning.coverage.times import nearest_seconds, reach_seconds
 from planning.base.errors import PlanningError, warning_text
 from planning.io.layers import numeric_column
 from planning.network.graph import WalkNetwork
-from planning.network.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from planning.network.snapping import Snapped, snap_points
 from planning.coverage.residents import served_weight
 
-MODELS = ("mclp", "lscp", "p_median", "capacitated", "budget", "parking")
+MODELS = MODEL_NAMES
 P_MEDIAN_MINUTES = 30.0  # p-median sends everyone to an open site: allow a longer walk than the tier
 PEOPLE_PER_HOUSEHOLD = 2.62  # China, 7th census (2020): 2.62 people per household
 
@@ -49,14 +51,14 @@ class SitingData:
     speed_mps: float
     demand_snap: Snapped
     candidate_snap: Snapped
-    max_snap_m: float = DEFAULT_MAX_SNAP_M
+    max_snap_m: float = MAX_SNAP_M
     notes: list[tuple[str, str]] = field(default_factory=list)
     _reach: dict[float, sp.csr_array] = field(default_factory=dict, repr=False)
 
     @classmethod
     def prepare(cls, network: WalkNetwork, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
                 facilities: gpd.GeoDataFrame, speed_kmh: float,
-                max_snap_m: float = DEFAULT_MAX_SNAP_M) -> "SitingData":
+                max_snap_m: float = MAX_SNAP_M) -> "SitingData":
         """Snap residents and candidates; existing ``facilities`` carry a ``type`` column."""
         if len(candidates) == 0:
             raise PlanningError("optimize_no_candidates")

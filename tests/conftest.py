@@ -15,7 +15,7 @@ NANJING_PBF = ROOT / "data" / "osm" / "nanjing_xinjiekou_2021.osm.pbf"
 
 @pytest.fixture(scope="session")
 def mission_town():
-    from planning.network.graph import load_network
+    from planning.network.read import load_network
 
     return load_network(MISSION_TOWN)
 

@@ -185,7 +185,7 @@ def test_uploaded_network_and_facilities_replace_the_demo(env):
     import pandas as pd
 
     from conftest import MISSION_TOWN
-    from planning.network.graph import load_network
+    from planning.network.read import load_network
 
     net = load_network(MISSION_TOWN)
     lonlat = net.nodes_gdf().to_crs(4326).geometry.iloc[::90]

@@ -21,7 +21,7 @@ from planning.outputs.batch.runner import KEY_PREFIX
 from planning.outputs.batch.task import run_area
 from planning.base.catalogue import load_catalogue, resolve_types
 from planning.areas.derive import edge_demand
-from planning.network.graph import load_network
+from planning.network.read import load_network
 from planning.coverage.residents import community_table, compute_coverage
 
 TIERS = (5.0, 10.0, 15.0)

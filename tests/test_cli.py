@@ -12,7 +12,7 @@ import pyogrio
 import pytest
 
 from conftest import MISSION_TOWN, ROOT
-from planning.network.graph import load_network
+from planning.network.read import load_network
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from planning.base.catalogue import load_catalogue
 from planning.coverage.times import nearest_seconds, reach_seconds
 from planning.areas.derive import edge_demand
 from planning.base.errors import PlanningError
-from planning.network.graph import load_network
+from planning.network.read import load_network
 from planning.network.snapping import snap_points
 from planning.coverage.residents import compute_coverage
 

@@ -7,7 +7,7 @@ import shapely
 
 from planning.areas.build import load_demo_area
 from planning.base.catalogue import load_catalogue
-from planning.coverage.times import speed_mps
+from planning.base.walking import speed_mps
 from planning.coverage.isochrones import isochrones
 from planning.network.snapping import snap_points
 

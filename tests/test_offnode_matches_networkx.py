@@ -22,7 +22,8 @@ import shapely
 from conftest import BEIJING_PBF, MISSION_TOWN, NANJING_PBF
 from planning.base.catalogue import load_catalogue
 from planning.coverage.times import reach_seconds
-from planning.network.graph import WalkNetwork, load_network, xml_to_pbf
+from planning.network.graph import WalkNetwork
+from planning.network.read import load_network, xml_to_pbf
 from planning.network.snapping import snap_points
 from planning.coverage.residents import compute_coverage
 

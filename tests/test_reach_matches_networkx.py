@@ -10,7 +10,7 @@ import shapely
 
 from conftest import ADLISWIL, MISSION_TOWN
 from planning.cli.main import main
-from planning.network.graph import load_network
+from planning.network.read import load_network
 
 SPEED_KMH = 4.5
 MINUTES = 6.0

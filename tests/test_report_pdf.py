@@ -19,7 +19,7 @@ from conftest import MISSION_TOWN, ROOT
 from conftest_voting import SECRET, make_scenario, open_poll
 from planning.areas.build import area_from_files
 from planning.cli.main import main
-from planning.network.graph import load_network
+from planning.network.read import load_network
 from planning.outputs.reports import prepare_report_data, report_bytes
 from planning.outputs.reports.build import render
 from scenarios.scenario import save_scenario

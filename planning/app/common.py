@@ -19,7 +19,7 @@ import streamlit as st
 from optimize.siting import SitingData
 from planning.areas.build import DEFAULT_AREA, Area, load_demo_area
 from planning.base.catalogue import FacilityType, load_catalogue
-from planning.coverage.times import speed_mps
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.base.errors import PlanningError
 from planning.outputs.exports import write_coverage_gpkg
 from planning.coverage.isochrones import isochrones
@@ -31,8 +31,6 @@ from planning.base.text import LANGUAGES, normalise_language, ui_text
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
 
-WALK_SPEED_KMH = 4.0
-TIERS = (5, 10, 15)
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 # Large, calm defaults for older readers on phones; the vote page adds even larger sizes.
@@ -153,24 +151,24 @@ def facility_icons() -> dict[str, dict[str, str]]:
 # -- cached computations (library calls) --------------------------------------------------
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def coverage(_area: Area, area_id: str, speed_kmh: float = WALK_SPEED_KMH):
+def coverage(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH):
     """Walking minutes to every catalogue type, per demand point and community."""
     return compute_coverage(_area.network, _area.demand, _area.facilities, list(catalogue().values()),
-                            _area.communities, TIERS, speed_kmh)
+                            _area.communities, TIERS_MINUTES, speed_kmh)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = WALK_SPEED_KMH):
+def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = DEFAULT_SPEED_KMH):
     """Isochrones (5/10/15 min) around the existing facilities of one type, or None."""
     sites = _area.facilities_of(type_key)
     if sites.empty:
         return None
     snapped = snap_points(_area.network, sites)
-    return isochrones(_area.network, snapped, TIERS, speed_mps(speed_kmh))
+    return isochrones(_area.network, snapped, TIERS_MINUTES, speed_mps(speed_kmh))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def siting_data(_area: Area, area_id: str, speed_kmh: float = WALK_SPEED_KMH) -> SitingData:
+def siting_data(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH) -> SitingData:
     """Residents and candidate sites on the network; reach sets are built once per tier."""
     return SitingData.prepare(_area.network, _area.demand, _area.candidates, _area.facilities, speed_kmh)
 

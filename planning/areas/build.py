@@ -18,7 +18,8 @@ import yaml
 from planning.areas import derive
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.errors import PlanningError, warning_text
-from planning.network.graph import WalkNetwork, file_digest, load_network
+from planning.network.graph import WalkNetwork
+from planning.network.read import file_digest, load_network
 from planning.base.paths import DATA_DIR, cache_dir
 
 AREAS_PATH = DATA_DIR / "areas.yaml"

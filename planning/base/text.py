@@ -1,26 +1,24 @@
-"""Words of the app in Chinese and English, read from ``planning/locale/ui.yaml`` (data, not code).
+"""Words in Chinese and English: one mechanism for every part of the product.
 
-Every user-visible string of the Streamlit pages comes from that one table, keyed by a short
-name; ``{placeholders}`` are filled with :meth:`str.format`.
+Texts live in YAML catalogues under ``planning/locale/`` (data, not code), each entry keyed
+by a short id with a ``zh`` and an ``en`` text and ``{placeholders}``:
+``ui.yaml`` (the app), ``report.yaml`` (reports), ``cli.yaml`` (the command line) and
+``messages*.yaml`` (errors and notices, read by :mod:`planning.base.errors`, which adds
+hints). Code asks :func:`catalogue` for a table and reads it with :meth:`Texts.text` (one
+language) or :meth:`Texts.both` (``"中文 / English"``, as the command line prints).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-UI_TEXT_PATH = Path(__file__).resolve().parent.parent / "locale" / "ui.yaml"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-
-
-@lru_cache(maxsize=1)
-def ui_table() -> dict[str, dict[str, str]]:
-    """The whole table: key → {"zh": …, "en": …}."""
-    with open(UI_TEXT_PATH, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
 
 
 def normalise_language(value: Any) -> str:
@@ -28,14 +26,45 @@ def normalise_language(value: Any) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def ui_text(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
-    """The text for ``key`` in ``lang``, with ``params`` filled in.
+@dataclass(frozen=True)
+class Texts:
+    """One catalogue: key → {"zh": …, "en": …}."""
 
-    Raises
-    ------
-    KeyError
-        When the key is not in ``ui.yaml`` (a missing translation is a bug, never shown silently).
-    """
-    entry = ui_table()[key]
-    text = entry[normalise_language(lang)]
-    return text.format(**params) if params else text
+    name: str
+    table: dict[str, dict[str, str]]
+
+    def text(self, key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+        """The text for ``key`` in ``lang`` with ``params`` filled in.
+
+        Raises
+        ------
+        KeyError
+            When the key is missing (a missing translation is a bug, never shown silently).
+        """
+        try:
+            entry = self.table[key]
+        except KeyError:
+            raise KeyError(f"no text {key!r} in {LOCALE_DIR / self.name}.yaml") from None
+        text = entry[normalise_language(lang)]
+        return text.format(**params) if params else text
+
+    def both(self, key: str, /, **params: Any) -> str:
+        """``"中文 / English"``: how the command line says everything."""
+        return f"{self.text(key, 'zh', **params)} / {self.text(key, 'en', **params)}"
+
+
+@lru_cache(maxsize=None)
+def catalogue(name: str) -> Texts:
+    """The catalogue ``planning/locale/<name>.yaml``."""
+    with open(LOCALE_DIR / f"{name}.yaml", encoding="utf-8") as fh:
+        return Texts(name, yaml.safe_load(fh) or {})
+
+
+def ui_table() -> dict[str, dict[str, str]]:
+    """The app's whole table (``ui.yaml``)."""
+    return catalogue("ui").table
+
+
+def ui_text(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """A word of the app in ``lang``."""
+    return catalogue("ui").text(key, lang, **params)

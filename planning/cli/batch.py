@@ -4,46 +4,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import geopandas as gpd
-
-from planning.areas.build import facility_types_column, load_demand
-from planning.outputs.batch import read_areas, run_batch, write_batch_gpkg
-from planning.cli.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
 from planning.base.errors import PlanningError, warning_text
-from planning.io.layers import find_column, read_points, read_vector
-from planning.network.graph import WalkNetwork, load_network
+from planning.cli.args import COUNT, number
+from planning.cli.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
 
 OUTPUT_NAME = "batch.gpkg"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("batch", help="全市批量计算 / many areas of a city at once (Dask)",
-                       description="按街道批量计算步行覆盖（可选 MCLP 选址），在 Dask 上并行，结果合并为一个 GeoPackage"
-                                   " / walking coverage (optionally MCLP) of every street-office area, in parallel"
-                                   " on Dask, merged into one GeoPackage")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = ("按街道批量计算步行覆盖（可选 MCLP 选址），在 Dask 上并行，结果合并为一个 GeoPackage"
+                     " / walking coverage (optionally MCLP) of every street-office area, in parallel"
+                     " on Dask, merged into one GeoPackage")
     p.add_argument("--areas", required=True, help="街道范围（面，含名称/代码）/ street-office polygons (name, code)")
     add_layer_args(p, required=True)
     p.add_argument("--candidates", help="MCLP 候选点（默认每个街区一个）/ MCLP candidate sites (default: one per street block)")
-    p.add_argument("--mclp-p", type=int, help="每个街道每类设施新建数量（MCLP）/ new sites per area and type (MCLP)")
+    p.add_argument("--mclp-p", type=COUNT, help="每个街道每类设施新建数量（MCLP）/ new sites per area and type (MCLP)")
     p.add_argument("--out", required=True, help="输出文件夹 / output folder")
     p.add_argument("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（默认本机集群）/ Dask scheduler address (default: local cluster)")
-    p.add_argument("--workers", type=int, help="本机工作进程数（默认 CPU 数）/ local worker processes (default: CPU count)")
+    p.add_argument("--workers", type=number(1, 1024, integer=True), help="本机工作进程数（默认 CPU 数）/ local worker processes (default: CPU count)")
     p.add_argument("--memory-limit", default="auto", help="每个本机进程内存上限，如 2GiB / memory per local worker, e.g. 2GiB")
-    p.add_argument("--retries", type=int, default=1, help="失败街道重试次数 / retries of a failed area (default 1)")
+    p.add_argument("--retries", type=number(0, 100, integer=True), default=1, help="失败街道重试次数 / retries of a failed area (default 1)")
     add_walk_args(p)
     p.set_defaults(handler=run)
 
 
-def _positive(value: int | None, what: str) -> None:
-    if value is not None and value < 1:
-        raise PlanningError("batch_bad_count", what=what, value=value)
+def _optional_layer(path: str | None, coord_system: str, points: bool):
+    from planning.io.layers import read_points, read_vector
 
-
-def _demand(args: argparse.Namespace, network: WalkNetwork) -> tuple[gpd.GeoDataFrame, list]:
-    return load_demand(network, args.demand, args.coord_system)
-
-
-def _optional_layer(path: str | None, coord_system: str, points: bool) -> tuple[gpd.GeoDataFrame | None, list]:
     if not path:
         return None, []
     layer = read_points(path, coord_system) if points else read_vector(path, coord_system)
@@ -51,15 +38,18 @@ def _optional_layer(path: str | None, coord_system: str, points: bool) -> tuple[
 
 
 def run(args: argparse.Namespace) -> int:
-    _positive(args.workers, "--workers")
-    _positive(args.mclp_p, "--mclp-p")
+    from planning.areas.build import facility_types_column, load_demand
+    from planning.io.layers import read_points
+    from planning.network.read import load_network
+    from planning.outputs.batch import read_areas, run_batch, write_batch_gpkg
+
     out = Path(args.out)
     if out.is_file():
         raise PlanningError("batch_out_is_file", path=out)
     catalogue, types, tiers = types_and_tiers(args)
     network = load_network(args.network)
     areas, notes = read_areas(args.areas, network.crs, args.coord_system)
-    demand, more = _demand(args, network)
+    demand, more = load_demand(network, args.demand, args.coord_system)
     facilities = read_points(args.facilities, args.coord_system)
     notes += more + facilities.notes
     facilities = facility_types_column(facilities.gdf, catalogue, args.facility_type, Path(args.facilities).name)
@@ -82,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _coded(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _coded(communities):
     """Community polygons with ``code`` and ``name`` (as ``planning coverage`` reads them)."""
+    import geopandas as gpd
+
+    from planning.io.layers import find_column
+
     name, code = find_column(communities.columns, "name"), find_column(communities.columns, "id")
     names = communities[name].astype(str) if name else [f"社区{i + 1}" for i in range(len(communities))]
     codes = communities[code].astype(str) if code else names

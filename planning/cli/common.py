@@ -1,34 +1,23 @@
-"""Arguments and printing shared by the CLI commands."""
+"""Arguments and printing shared by the CLI commands (standard library only at import)."""
 from __future__ import annotations
 
 import argparse
 
-import pandas as pd
+from planning.base.walking import DEFAULT_SPEED_KMH, ELDERLY_SPEED_KMH, TIERS_MINUTES
+from planning.cli.args import SPEED_KMH, minutes_list, unique_list
 
-from planning.base.catalogue import FacilityType, load_catalogue, resolve_types
-from planning.coverage.times import DEFAULT_SPEED_KMH, TIERS_MINUTES
-from planning.base.errors import PlanningError
-
-
-def minutes_list(text: str) -> tuple[float, ...]:
-    """Parse ``5,10,15``; each value must be a positive number."""
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError as exc:
-        raise PlanningError("minutes_not_positive", value=text) from exc
-    if not values or any(v <= 0 for v in values):
-        raise PlanningError("minutes_not_positive", value=text)
-    return values
+COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 
 def add_walk_args(parser: argparse.ArgumentParser, tiers: bool = True) -> None:
     """``--speed-kmh``, ``--coord-system`` and (optionally) ``--minutes``."""
-    parser.add_argument("--speed-kmh", type=float, default=DEFAULT_SPEED_KMH,
-                        help=f"步行速度 km/h / walking speed in km/h (default {DEFAULT_SPEED_KMH}; elderly 2.9)")
-    parser.add_argument("--coord-system", default="wgs84", choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+    parser.add_argument("--speed-kmh", type=SPEED_KMH, default=DEFAULT_SPEED_KMH,
+                        help=f"步行速度 km/h / walking speed in km/h (default {DEFAULT_SPEED_KMH:g}; "
+                             f"older residents {ELDERLY_SPEED_KMH:.1f})")
+    parser.add_argument("--coord-system", default="wgs84", choices=COORD_SYSTEMS,
                         help="输入文件坐标（高德=gcj02，百度=bd09）/ coordinates of the input files (Amap=gcj02, Baidu=bd09)")
     if tiers:
-        parser.add_argument("--minutes", default=",".join(str(t) for t in TIERS_MINUTES),
+        parser.add_argument("--minutes", type=minutes_list, default=TIERS_MINUTES,
                             help="生活圈分钟数 / life-circle tiers in minutes (default 5,10,15)")
 
 
@@ -42,13 +31,20 @@ def add_layer_args(parser: argparse.ArgumentParser, required: bool = False) -> N
     parser.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
     parser.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）"
                                          " / resident points with population (default: network edge population)")
-    parser.add_argument("--types", help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+    add_types_arg(parser)
 
 
-def types_and_tiers(args: argparse.Namespace) -> tuple[dict[str, FacilityType], list[FacilityType], tuple[float, ...]]:
+def add_types_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--types", type=unique_list,
+                        help="设施类型，逗号分隔 / facility types, comma-separated (default: all)")
+
+
+def types_and_tiers(args: argparse.Namespace):
     """The catalogue, the facility types named by ``--types`` and the tiers of ``--minutes``."""
+    from planning.base.catalogue import load_catalogue, resolve_types
+
     catalogue = load_catalogue()
-    return catalogue, resolve_types(args.types, catalogue), minutes_list(args.minutes)
+    return catalogue, resolve_types(args.types, catalogue), tuple(args.minutes)
 
 
 def print_notes(notes: list[tuple[str, str]]) -> None:
@@ -56,8 +52,10 @@ def print_notes(notes: list[tuple[str, str]]) -> None:
         print(f"提示 / Note: {zh} / {en}")
 
 
-def summary_text(overall: pd.DataFrame, names: dict[str, str], tiers: tuple[float, ...]) -> str:
+def summary_text(overall, names: dict[str, str], tiers: tuple[float, ...]) -> str:
     """A readable coverage table: one line per facility type, population-weighted shares."""
+    import pandas as pd
+
     table = pd.DataFrame({
         "设施 / type": overall["type"].map(names),
         "服务人口 / served": overall["served_population"].round(0).astype(int),

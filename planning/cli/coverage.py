@@ -4,17 +4,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
-from planning.areas.build import area_from_files
 from planning.cli.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
-from planning.outputs.exports import write_coverage_gpkg
-from planning.coverage.residents import compute_coverage
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("coverage", help="计算步行覆盖 / compute walking coverage",
-                       description="计算每类设施的 5/10/15 分钟步行覆盖 / walking coverage of each facility type")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = "计算每类设施的 5/10/15 分钟步行覆盖 / walking coverage of each facility type"
     add_layer_args(p, required=True)
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p)
@@ -22,6 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from planning.areas.build import area_from_files
+    from planning.coverage.residents import compute_coverage
+    from planning.outputs.exports import write_coverage_gpkg
+
     _, types, tiers = types_and_tiers(args)
     with tqdm(total=3, desc="覆盖分析 / coverage", unit="step") as bar:
         area, notes = area_from_files(args.network, args.facilities, args.demand, args.boundaries,

@@ -3,21 +3,23 @@ from __future__ import annotations
 
 import argparse
 
-from planning.areas.build import DEFAULT_AREA, demo_areas, load_demo_area
-from planning.cli.common import add_walk_args, print_notes, summary_text, types_and_tiers
-from planning.coverage.residents import compute_coverage
+from planning.cli.common import add_types_arg, add_walk_args, print_notes, summary_text, types_and_tiers
+
+DEFAULT_AREA = "xinjiekou"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="示例区域覆盖 / coverage of a built-in demo area",
-                       description="离线计算内置示例区域的覆盖 / coverage of a built-in area, offline")
-    p.add_argument("--area", default=DEFAULT_AREA, help=f"示例区域 / demo area ({', '.join(demo_areas())})")
-    p.add_argument("--types", help="设施类型 / facility types (default: all)")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = "离线计算内置示例区域的覆盖 / coverage of a built-in area, offline"
+    p.add_argument("--area", default=DEFAULT_AREA, help="示例区域 / demo area (xinjiekou, helsinki)")
+    add_types_arg(p)
     add_walk_args(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.areas.build import load_demo_area
+    from planning.coverage.residents import compute_coverage
+
     catalogue, types, tiers = types_and_tiers(args)
     area = load_demo_area(args.area)
     result = compute_coverage(area.network, area.demand, area.facilities, types, area.communities,

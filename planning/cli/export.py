@@ -5,15 +5,12 @@ import argparse
 from pathlib import Path
 
 from planning.cli.report import add_area_args, report_data
-from planning.outputs.reports.build import render
-from planning.outputs.reports.content import assemble_report
-from planning.outputs.reports.exports import EXPORT_FORMATS, export_format, write_csv, write_geojson, write_gpkg
+from planning.outputs.formats import EXPORT_FORMATS
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="导出图层和表格 / export layers and tables",
-                       description="导出 GeoPackage（QGIS 可直接打开）、GeoJSON、CSV 或 Excel"
-                                   " / export a GeoPackage (opens in QGIS), GeoJSON, CSV or Excel")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = ("导出 GeoPackage（QGIS 可直接打开）、GeoJSON、CSV 或 Excel"
+                     " / export a GeoPackage (opens in QGIS), GeoJSON, CSV or Excel")
     add_area_args(p)
     p.add_argument("--format", choices=EXPORT_FORMATS,
                    help="格式（默认按后缀：.gpkg/.xlsx；geojson 和 csv 写入文件夹）"
@@ -24,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.outputs.reports.build import render
+    from planning.outputs.reports.content import assemble_report
+    from planning.outputs.reports.exports import export_format, write_csv, write_geojson, write_gpkg
+
     fmt = export_format(args.out, args.format)
     data = report_data(args)
     out = Path(args.out)

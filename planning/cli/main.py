@@ -1,47 +1,72 @@
 """Command-line entry: ``planning <command>`` / ``python -m planning <command>``.
 
-Each command lives in ``planning/cli/<name>.py`` and exposes ``register(subparsers)``;
-the handler it sets returns an exit code. :class:`PlanningError` is printed as one zh/en line.
+Each command lives in ``planning/cli/<name>.py`` with ``configure(parser)`` (its arguments)
+and ``run(args)`` (returns an exit code). Only the chosen command's module is imported, and
+command modules import the heavy libraries inside ``run``, so ``--help`` and a bad argument
+are answered at once. A :class:`PlanningError` is printed as one zh/en line (exit 2);
+Ctrl-C and SIGTERM stop with one line (exit 130 / 143).
 """
 from __future__ import annotations
 
-import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from planning.base.errors import PlanningError
+from planning.base.text import catalogue
+from planning.cli.args import Parser
 
-COMMAND_MODULES = ("coverage", "reach", "demo", "optimize", "poll", "report", "export", "batch")
+COMMANDS = ("demo", "coverage", "reach", "optimize", "report", "export", "batch", "poll", "info", "app")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every available command registered."""
-    parser = argparse.ArgumentParser(
-        prog="planning",
-        description="社区生活圈规划工具 / Community life-circle planning tool (GB 50180-2018, TD/T 1062-2021)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="命令/command")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"planning.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"planning.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+def build_parser(command: str | None = None) -> Parser:
+    """The parser: every command listed, the arguments of ``command`` (or of all when None)."""
+    words = catalogue("cli")
+    parser = Parser(prog="planning", description=words.both("prog"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar=words.both("command"),
+                                parser_class=Parser)
+    for name in COMMANDS:
+        chosen = sub.add_parser(name, help=words.both(f"cmd_{name}"), description=words.both(f"cmd_{name}"))
+        if command in (None, name):
+            importlib.import_module(f"planning.cli.{name}").configure(chosen)
     return parser
 
 
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+class _Stopped(Exception):
+    """SIGTERM, turned into an exception so ``finally`` blocks remove partial files."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Stopped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; print a zh/en error line and return non-zero on bad input."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command; print a zh/en line and return non-zero on bad input or interruption."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _chosen_command(argv)
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         return int(args.handler(args) or 0)
     except PlanningError as err:
         print(f"错误 / Error: {err.one_line()}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\n{PlanningError('cli_interrupted').one_line()}", file=sys.stderr)
+        return 130
+    except _Stopped:
+        print(PlanningError("cli_interrupted").one_line(), file=sys.stderr)
+        return 143
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

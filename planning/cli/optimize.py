@@ -8,49 +8,47 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import geopandas as gpd
-
-from optimize.siting import MODELS, SitingData, build_model
-from planning.areas.build import area_from_files, load_demo_area
-from planning.base.catalogue import load_catalogue, resolve_types
-from planning.cli.common import add_walk_args, print_notes
+from optimize.names import MODEL_NAMES, SOLVER_NAMES
 from planning.base.errors import PlanningError
-from planning.io.layers import read_points
-from scenarios.scenario import load_scenario
-from planning.network.snapping import DEFAULT_MAX_SNAP_M
+from planning.base.walking import MAX_SNAP_M
+from planning.cli.args import COUNT, MINUTES, SECONDS, SHARE, SNAP_M, YUAN, number, unique_list
+from planning.cli.common import add_walk_args, print_notes
 
 DEMO_PREFIX = "demo:"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("optimize", help="设施选址优化 / facility siting",
-                       description="在候选点中为设施选址（MCLP/LSCP/p-中值/容量/预算/停车）"
-                                   " / choose sites for new facilities (MCLP / LSCP / p-median / capacitated / budget / parking)")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = ("在候选点中为设施选址（MCLP/LSCP/p-中值/容量/预算/停车）"
+                     " / choose sites for new facilities (MCLP / LSCP / p-median / capacitated / budget / parking)")
     p.add_argument("--scenario", help="重新计算已保存的方案 / re-run a saved scenario file")
     p.add_argument("--network", help="路网文件 / network file")
     p.add_argument("--candidates", help="候选点（含 id，可含 cost_yuan、capacity 列）/ candidate sites (id, optional cost_yuan, capacity)")
     p.add_argument("--demand", help="居民点（含 id、population 列）/ resident points (id, population)")
     p.add_argument("--existing", help="现有同类设施 / existing facilities of this type")
     p.add_argument("--boundaries", help="社区边界 / community polygons")
-    p.add_argument("--type", help="设施类型，预算模型可逗号分隔 / facility type key(s), e.g. clinic or meal_hall,day_care")
-    p.add_argument("--model", choices=MODELS, default="mclp", help="模型 / model (default mclp)")
-    p.add_argument("--p", type=int, help="新建数量 / number of new sites")
-    p.add_argument("--share", type=float, default=1.0, help="LSCP 覆盖人口比例 / LSCP population share (default 1)")
-    p.add_argument("--minutes", type=float, help="步行分钟数（默认按设施类型）/ walking minutes (default: the type's tier)")
-    p.add_argument("--budget", type=float, help="预算（元）/ budget in yuan")
-    p.add_argument("--cars-per-household", type=float, default=0.4,
+    p.add_argument("--type", type=unique_list, help="设施类型，预算模型可逗号分隔 / facility type key(s), e.g. clinic or meal_hall,day_care")
+    p.add_argument("--model", choices=MODEL_NAMES, default="mclp", help="模型 / model (default mclp)")
+    p.add_argument("--p", type=COUNT, help="新建数量 / number of new sites")
+    p.add_argument("--share", type=SHARE, default=1.0, help="LSCP 覆盖人口比例 / LSCP population share (default 1)")
+    p.add_argument("--minutes", type=MINUTES, help="步行分钟数（默认按设施类型）/ walking minutes (default: the type's tier)")
+    p.add_argument("--budget", type=YUAN, help="预算（元）/ budget in yuan")
+    p.add_argument("--cars-per-household", type=number(0, 10), default=0.4,
                    help="户均汽车数（停车模型）/ cars per household (parking model; default 0.4, an assumption)")
-    p.add_argument("--time-limit", type=float, help="求解时间上限（秒）/ solver time limit in seconds")
-    p.add_argument("--mip-gap", type=float, help="最优间隙，如 0.001 / relative MIP gap, e.g. 0.001")
-    p.add_argument("--solver", choices=("highs", "pulp_highs", "cbc"), default="highs", help="求解器 / solver")
-    p.add_argument("--max-snap-m", type=float, default=DEFAULT_MAX_SNAP_M,
+    p.add_argument("--time-limit", type=SECONDS, help="求解时间上限（秒）/ solver time limit in seconds")
+    p.add_argument("--mip-gap", type=number(0, 1), help="最优间隙，如 0.001 / relative MIP gap, e.g. 0.001")
+    p.add_argument("--solver", choices=SOLVER_NAMES, default="highs", help="求解器 / solver")
+    p.add_argument("--max-snap-m", type=SNAP_M, default=MAX_SNAP_M,
                    help="最大吸附距离（米）/ maximum snapping distance in metres")
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p, tiers=False)
     p.set_defaults(handler=run)
 
 
-def _from_files(args: argparse.Namespace, types) -> tuple[SitingData, gpd.GeoDataFrame]:
+def _from_files(args: argparse.Namespace, types):
+    from optimize.siting import SitingData
+    from planning.areas.build import area_from_files
+    from planning.io.layers import read_points
+
     if not (args.network and args.candidates and args.type):
         raise PlanningError("optimize_cli_inputs")
     existing_type = types[0].key if args.existing and len(types) == 1 else None
@@ -62,8 +60,14 @@ def _from_files(args: argparse.Namespace, types) -> tuple[SitingData, gpd.GeoDat
     return data, area.communities
 
 
-def _from_scenario(args: argparse.Namespace) -> tuple[SitingData, gpd.GeoDataFrame, list, str, dict]:
+def _from_scenario(args: argparse.Namespace):
     """Data, communities, types, model and parameters recorded in a scenario file."""
+    from optimize.siting import SitingData
+    from planning.areas.build import area_from_files, load_demo_area
+    from planning.base.catalogue import load_catalogue, resolve_types
+    from planning.io.layers import read_points
+    from scenarios.scenario import load_scenario
+
     scenario = load_scenario(Path(args.scenario))
     sources = {d.name: d.path for d in scenario.data_sources}
     types = resolve_types(list(scenario.facility_types), load_catalogue())
@@ -84,6 +88,9 @@ def _from_scenario(args: argparse.Namespace) -> tuple[SitingData, gpd.GeoDataFra
 
 
 def run(args: argparse.Namespace) -> int:
+    from optimize.siting import build_model
+    from planning.base.catalogue import load_catalogue, resolve_types
+
     if args.scenario:
         data, communities, types, model, params = _from_scenario(args)
     else:
@@ -106,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.has_solution else 1
 
 
-def _write(path: str, result, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> None:
+def _write(path: str, result, demand, communities) -> None:
     """Layers ``chosen_sites`` (the candidates' own ids), ``demand`` and ``communities``."""
     out = Path(path)
     if out.exists():

@@ -2,7 +2,7 @@
 
 Organiser sub-commands read the secret from ``PLANNING_ORGANISER_SECRET``; ``vote``
 enters a paper ballot with its code. The database is ``--db`` or ``DATABASE_URL`` /
-``PLANNING_DB`` (default ``data/planning.sqlite``).
+``PLANNING_DB`` (default ``planning.sqlite`` in the user folder, see ``planning info``).
 """
 from __future__ import annotations
 
@@ -13,24 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from planning.base.errors import PlanningError
-from scenarios.voting import VotingService
+from planning.cli.args import COUNT, number
 from scenarios.voting.organiser import secret_from_env
 from scenarios.voting.outcome import irv_lines, outcome_lines
-from scenarios.voting.service import ELECTORATES, STATE_ZH, PollResult
-from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
+from scenarios.voting.service import ELECTORATES, STATE_ZH, PollResult, VotingService
 from scenarios.voting.tally import METHODS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``poll`` and its sub-commands to the top-level parser."""
-    poll = subparsers.add_parser("poll", help="居民投票 / resident voting", description="居民投票 / resident voting")
+def configure(poll: argparse.ArgumentParser) -> None:
+    """The ``poll`` command's sub-commands."""
     poll.add_argument("--db", help="数据库 URL 或 SQLite 路径 / database URL or SQLite path")
-    sub = poll.add_subparsers(dest="poll_command", required=True, metavar="子命令/subcommand")
+    sub = poll.add_subparsers(dest="poll_command", required=True, metavar="子命令/subcommand",
+                              parser_class=type(poll))
 
     def add(name: str, help_text: str, handler: Any, needs_poll: bool = True) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text, description=help_text)
         if needs_poll:
-            parser.add_argument("--poll", type=int, required=True, help="投票编号 / poll id")
+            parser.add_argument("--poll", type=COUNT, required=True, help="投票编号 / poll id")
         parser.set_defaults(handler=handler)
         return parser
 
@@ -42,11 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="方案文件，可重复 / scenario file, repeat for each option")
     create.add_argument("--electorate", default="residents", choices=list(ELECTORATES),
                         help="投票人：全体居民或居民代表 / who votes: residents or representatives")
-    create.add_argument("--quorum", type=int, help="法定最少票数 / minimum number of ballots")
+    create.add_argument("--quorum", type=COUNT, help="法定最少票数 / minimum number of ballots")
     codes = add("codes", "生成选票码并打印选票条 / generate ballot codes and print slips", _codes)
-    codes.add_argument("-n", "--count", type=int, required=True, help="选票码数量 / number of codes")
+    codes.add_argument("-n", "--count", type=number(1, 100_000, integer=True), required=True, help="选票码数量 / number of codes")
     codes.add_argument("--pdf", type=Path, required=True, help="选票条 PDF 路径 / slips PDF path")
-    codes.add_argument("--base-url", default=os.environ.get("PLANNING_BASE_URL", DEFAULT_BASE_URL),
+    codes.add_argument("--base-url", default=os.environ.get("PLANNING_BASE_URL", "http://localhost:8501"),
                        help="投票网页地址 / voting site base URL")
     codes.add_argument("--codes-file", type=Path, help="另存明文选票码（慎用）/ also write the codes as text (handle with care)")
     add("hearing", "开始听证（民情恳谈）/ start the hearing", _transition("start_hearing"))
@@ -67,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tally.add_argument("--json", type=Path, help="结果写入 JSON 文件 / write the result as JSON")
     add("evaluate", "开始成效评议 / start the evaluation", _transition("start_evaluation"))
     rate = add("rate", "成效评议打分 / rate the built facility", _rate)
-    rate.add_argument("--stars", type=int, required=True, help="1–5 分 / 1–5 stars")
+    rate.add_argument("--stars", type=number(1, 5, integer=True), required=True, help="1–5 分 / 1–5 stars")
     rate.add_argument("--comment", default="", help="评价 / comment")
 
 
@@ -90,6 +89,8 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _codes(args: argparse.Namespace) -> int:
+    from scenarios.voting.slips import write_slips
+
     svc = _service(args)
     issued = svc.generate_codes(secret_from_env(), args.poll, args.count)
     write_slips(args.pdf, args.poll, svc.poll(args.poll).title, issued, args.base_url)

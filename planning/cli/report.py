@@ -4,26 +4,24 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.areas.build import Area, area_from_files, demo_areas, load_demo_area
-from planning.base.catalogue import load_catalogue, resolve_types
-from planning.cli.common import add_layer_args, add_walk_args, minutes_list, print_notes
 from planning.base.errors import PlanningError
-from planning.outputs.reports import ReportData, prepare_report_data, report_format, write_report
-from planning.outputs.reports.content import MEETS_SHARE
-from scenarios.scenario import load_scenario
-from scenarios.voting import VotingService
+from planning.cli.args import COUNT, SHARE
+from planning.cli.common import add_layer_args, add_walk_args, print_notes
+from planning.outputs.formats import MEETS_SHARE
 
 
 def add_area_args(parser: argparse.ArgumentParser) -> None:
     """``--area`` or ``--network`` with the optional layers, ``--types``, ``--scenario`` and walking settings."""
-    parser.add_argument("--area", help=f"内置示例区域 / built-in demo area ({', '.join(demo_areas())})")
+    parser.add_argument("--area", help="内置示例区域 / built-in demo area (xinjiekou, helsinki)")
     add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
 
 
-def load_area(args: argparse.Namespace) -> tuple[Area, list[tuple[str, str]]]:
+def load_area(args: argparse.Namespace):
     """The demo area named by ``--area`` or the area built from ``--network`` and the other files."""
+    from planning.areas.build import area_from_files, load_demo_area
+
     if args.area and not args.network:
         return load_demo_area(args.area), []
     if not args.network:
@@ -32,30 +30,36 @@ def load_area(args: argparse.Namespace) -> tuple[Area, list[tuple[str, str]]]:
                            args.coord_system)
 
 
-def report_data(args: argparse.Namespace, poll: dict | None = None) -> ReportData:
+def report_data(args: argparse.Namespace, poll: dict | None = None):
     """Coverage, clusters and walking areas for the command's arguments."""
+    from planning.base.catalogue import load_catalogue, resolve_types
+    from planning.outputs.reports import prepare_report_data
+    from scenarios.scenario import load_scenario
+
     area, notes = load_area(args)
     print_notes(notes)
     types = resolve_types(args.types, load_catalogue())
     scenario = load_scenario(args.scenario) if args.scenario else None
-    return prepare_report_data(area, types, minutes_list(args.minutes), args.speed_kmh, scenario, poll)
+    return prepare_report_data(area, types, tuple(args.minutes), args.speed_kmh, scenario, poll)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="生成评估报告 / write an assessment report",
-                       description="生成社区生活圈评估报告（PDF、HTML 或 Excel，按 --out 后缀）"
-                                   " / write a life-circle report (PDF, HTML or Excel, by the --out suffix)")
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = ("生成社区生活圈评估报告（PDF、HTML 或 Excel，按 --out 后缀）"
+                     " / write a life-circle report (PDF, HTML or Excel, by the --out suffix)")
     add_area_args(p)
-    p.add_argument("--poll", type=int, help="附上已公示的投票结果 / include a published poll (id)")
+    p.add_argument("--poll", type=COUNT, help="附上已公示的投票结果 / include a published poll (id)")
     p.add_argument("--db", help="投票数据库 / voting database URL or SQLite path (with --poll)")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="报告语言 / report language")
-    p.add_argument("--share", type=float, default=MEETS_SHARE,
+    p.add_argument("--share", type=SHARE, default=MEETS_SHARE,
                    help=f"达标所需覆盖比例 / share within the tier that counts as meeting it (default {MEETS_SHARE})")
     p.add_argument("--out", required=True, help="输出文件 .pdf/.html/.xlsx / output file")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.outputs.reports import report_format, write_report
+    from scenarios.voting import VotingService
+
     report_format(args.out)  # refuse a bad suffix before the slow part
     poll = VotingService.connect(args.db).published_result(args.poll) if args.poll is not None else None
     data = report_data(args, poll)

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import TIERS_MINUTES, check_minutes, nearest_seconds, speed_mps, weighted_quantile
+from planning.base.walking import DEFAULT_SPEED_KMH, MAX_REPORTED_MINUTES, MAX_SNAP_M, TIERS_MINUTES, check_minutes, speed_mps
+from planning.coverage.times import nearest_seconds, weighted_quantile
 from planning.areas.derive import assign_community
 from planning.base.errors import PlanningError, warning_text
 from planning.network.graph import WalkNetwork
-from planning.network.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from planning.network.snapping import snap_points
 
-MAX_REPORTED_MINUTES = 60.0  # beyond this a facility is "not within walking reach" (inf)
 
 
 def served_weight(demand: pd.DataFrame, ftype: FacilityType) -> np.ndarray:
@@ -43,8 +43,8 @@ class Coverage:
 
 def compute_coverage(network: WalkNetwork, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
                      types: list[FacilityType], communities: gpd.GeoDataFrame | None = None,
-                     tiers: tuple[float, ...] = TIERS_MINUTES, speed_kmh: float = 4.0,
-                     max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Coverage:
+                     tiers: tuple[float, ...] = TIERS_MINUTES, speed_kmh: float = DEFAULT_SPEED_KMH,
+                     max_snap_m: float = MAX_SNAP_M) -> Coverage:
     """Walking minutes from every resident point to the nearest facility of each type.
 
     Parameters

@@ -14,24 +14,6 @@ from planning.network.graph import WalkNetwork
 from planning.network.search import Targets, bounded_search
 from planning.network.snapping import Snapped
 
-TIERS_MINUTES = (5, 10, 15)
-DEFAULT_SPEED_KMH = 4.0
-ELDERLY_SPEED_KMH = 2.88  # 0.8 m/s, a common design speed for older pedestrians
-
-
-def speed_mps(speed_kmh: float) -> float:
-    """Validate a walking speed in km/h and return it in metres per second."""
-    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
-        raise PlanningError("speed_not_positive", value=speed_kmh)
-    return float(speed_kmh) / 3.6
-
-
-def check_minutes(minutes: float) -> float:
-    """Validate a walking-time limit in minutes."""
-    if not np.isfinite(minutes) or minutes <= 0:
-        raise PlanningError("minutes_not_positive", value=minutes)
-    return float(minutes)
-
 
 def _same_edge_pairs(sources: Snapped, targets: Snapped) -> pd.DataFrame:
     """Source/target pairs on one edge, with the direct walk along it (metres)."""

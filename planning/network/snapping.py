@@ -10,13 +10,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from planning.base.errors import PlanningError
+from planning.base.walking import MAX_SNAP_M
 from planning.network.graph import WalkNetwork
 from planning.network.search import Seeds, Targets
 
-DEFAULT_MAX_SNAP_M = 500.0
 
 
 @dataclass(frozen=True)
@@ -80,26 +79,53 @@ def _prefer_coincident_node(network: WalkNetwork, pts: np.ndarray, edge: np.ndar
     Several edges are equally near a node (all its own edges, and bridges drawn across it);
     choosing one of the node's own edges makes the point's distances exactly the node's.
     """
-    # a KD-tree on the node coordinates: far cheaper to build than point geometries for a city
-    gap, node = cKDTree(np.column_stack([network.x, network.y])).query(
-        shapely.get_coordinates(pts), distance_upper_bound=COINCIDENT_M)
+    gap, node = network.node_tree.query(shapely.get_coordinates(pts), distance_upper_bound=COINCIDENT_M)
     near = np.flatnonzero(np.isfinite(gap))
-    node = node[near]
     if len(near) == 0:
         return edge, frac
+    edge, frac = edge.copy(), frac.copy()
+    edge[near], frac[near] = _incident_edge(network, node[near])
+    return edge, frac
+
+
+def _incident_edge(network: WalkNetwork, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each node, one edge it ends and the fraction along that edge where it sits (0 at u, 1 at v)."""
     ends = np.concatenate([network.edges["u"].to_numpy(), network.edges["v"].to_numpy()])
     first = np.full(network.n_nodes, -1)
     order = np.arange(len(ends))[::-1]  # reversed so the first occurrence is written last
     first[ends[order]] = order
     incident = first[node]
-    edge, frac = edge.copy(), frac.copy()
-    edge[near] = incident % len(network.edges)
-    frac[near] = (incident >= len(network.edges)).astype(float)  # 0 at u, 1 at v
-    return edge, frac
+    return incident % len(network.edges), (incident >= len(network.edges)).astype(float)
+
+
+def snap_to_nodes(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
+                  max_distance_m: float = MAX_SNAP_M) -> Snapped:
+    """Each point placed on its nearest node within ``max_distance_m`` (the walk there not counted).
+
+    The ``--snap node`` option of ``planning reach``, for comparison with node-based tools;
+    :func:`snap_points` (to the street, the walk counted) is what every other result uses.
+    """
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    pts = shapely.point_on_surface(geoms.to_crs(network.crs).to_numpy())
+    if len(pts) == 0:
+        return _empty()
+    gap, node = network.node_tree.query(shapely.get_coordinates(pts), distance_upper_bound=max_distance_m)
+    kept = np.flatnonzero(np.isfinite(gap))
+    if len(kept) == 0:
+        raise PlanningError("points_all_far", n=len(pts), max_m=max_distance_m)
+    edge, frac = _incident_edge(network, node[kept])
+    edge_len = network.edges["length_m"].to_numpy()[edge]
+    along = frac * edge_len
+    return Snapped(kept.astype(np.int64), edge.astype(np.int64), along, edge_len - along, along,
+                   np.zeros(len(kept)), len(pts))
+
+
+def _empty() -> Snapped:
+    return Snapped(*(np.zeros(0, dtype) for dtype in (np.int64, np.int64, float, float, float, float)), 0)
 
 
 def snap_points(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
-                max_distance_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+                max_distance_m: float = MAX_SNAP_M) -> Snapped:
     """Snap points to their nearest edge within ``max_distance_m``.
 
     Parameters
@@ -121,7 +147,7 @@ def snap_points(network: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame,
     pts = shapely.point_on_surface(geoms.to_numpy())
     n_input = len(pts)
     if n_input == 0:
-        return Snapped(*(np.zeros(0, dtype) for dtype in (np.int64, np.int64, float, float, float, float)), 0)
+        return _empty()
     edge_geoms = network.edges.geometry.to_numpy()
     (kept, edge), offset = network.edges.sindex.nearest(pts, return_all=False, max_distance=max_distance_m,
                                                         return_distance=True)

@@ -13,7 +13,7 @@ from planning.app.common import (
     show_notes, t, type_name,
 )
 from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
-from planning.network.graph import download_network
+from planning.network.read import download_network
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 

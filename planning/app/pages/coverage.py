@@ -4,8 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from planning.base.walking import TIERS_MINUTES
+
 from planning.app.common import (
-    TIERS, catalogue, labels, community_layer, coverage, coverage_files, current_area, demand_layer, draw_map,
+    catalogue, labels, community_layer, coverage, coverage_files, current_area, demand_layer, draw_map,
     percent, planning_errors, remember, remembered, t, type_name, walk_areas,
 )
 
@@ -22,9 +24,9 @@ if area is None:
 types = st.multiselect(t("coverage_types"), list(cat), default=remembered("cov_types", list(cat)),
                        format_func=labels(cat, type_name))
 remember("cov_types", types)
-tier_choice = st.radio(t("coverage_tier"), ("standard", *TIERS), horizontal=True,
-                       index=("standard", *TIERS).index(remembered("cov_tier", "standard")),
-                       format_func=labels(("standard", *TIERS), lambda k: t("tier_standard") if k == "standard" else t("tier_minutes", m=k)))
+tier_choice = st.radio(t("coverage_tier"), ("standard", *TIERS_MINUTES), horizontal=True,
+                       index=("standard", *TIERS_MINUTES).index(remembered("cov_tier", "standard")),
+                       format_func=labels(("standard", *TIERS_MINUTES), lambda k: t("tier_standard") if k == "standard" else t("tier_minutes", m=k)))
 remember("cov_tier", tier_choice)
 if not types:
     st.info(t("coverage_pick_type"))

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
-    WALK_SPEED_KMH, catalogue, labels, community_layer, coverage, current_area, draw_map, lang, percent,
+    catalogue, labels, community_layer, coverage, current_area, draw_map, lang, percent,
     planning_errors, remember, siting_data, remembered, scenario_dir, show_error, t, type_name,
 )
 from optimize.siting import MODELS, build_model, plan_coverage
-from planning.coverage.times import speed_mps
+from planning.base.walking import DEFAULT_SPEED_KMH, speed_mps
 from planning.base.errors import PlanningError
 from scenarios.scenario import build_scenario, round_counts, save_scenario
 
@@ -132,7 +132,7 @@ if st.button(t("siting_save_button")):
                                 "tiers_minutes": [int(round(cat[k].tier_minutes))]} for k in type_keys},
             model={"name": result.model, "p": run["params"].get("p"), "budget_yuan": run["params"].get("budget_yuan"),
                    "minutes": float(max(cat[k].tier_minutes for k in type_keys)),
-                   "speed_mps": speed_mps(WALK_SPEED_KMH), "solver": result.solver,
+                   "speed_mps": speed_mps(DEFAULT_SPEED_KMH), "solver": result.solver,
                    "gap": float(result.mip_gap) if np.isfinite(result.mip_gap) else None,
                    "time_limit_seconds": run["time_limit"]},
             sites=site_rows, overall=overall, communities=communities,

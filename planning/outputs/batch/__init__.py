@@ -17,7 +17,7 @@ from planning.outputs.batch.merge import BatchResult, merge_run, write_batch_gpk
 from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
 from planning.outputs.batch.runner import dask_client, run_jobs
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import TIERS_MINUTES
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
 from planning.areas.derive import assign_community
 from planning.network.graph import WalkNetwork
 
@@ -27,7 +27,7 @@ __all__ = ["run_batch", "BatchResult", "write_batch_gpkg", "read_areas", "horizo
 
 def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
               facilities: gpd.GeoDataFrame, types: list[FacilityType],
-              tiers: tuple[float, ...] = TIERS_MINUTES, speed_kmh: float = 4.0, *,
+              tiers: tuple[float, ...] = TIERS_MINUTES, speed_kmh: float = DEFAULT_SPEED_KMH, *,
               communities: gpd.GeoDataFrame | None = None, candidates: gpd.GeoDataFrame | None = None,
               mclp_p: int | None = None, scheduler: str | None = None, workers: int | None = None,
               memory_limit: str | float = "auto", retries: int = 1, chunk: int = DEFAULT_CHUNK,

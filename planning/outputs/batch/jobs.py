@@ -20,10 +20,10 @@ from planning.outputs.batch.cut import area_of_points, cut_network, horizon_minu
 from planning.outputs.batch.reach import DEFAULT_CHUNK
 from planning.outputs.batch.task import AreaJob, AreaOutcome, run_area
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import speed_mps
 from planning.base.errors import warning_text
 from planning.network.graph import WalkNetwork
-from planning.network.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from planning.base.walking import MAX_SNAP_M, speed_mps
+from planning.network.snapping import snap_points
 
 
 RESIDENT_ROW = "resident_row"
@@ -119,7 +119,7 @@ def city_areas(areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> list[Street
 def cut_area(city: City, area: StreetOffice) -> AreaJob:
     """One area's job: the streets within its walking buffer, its residents, the facilities near it."""
     buffer_m = city.buffer_m
-    rows = cut_network(city.network, area.polygon, buffer_m + DEFAULT_MAX_SNAP_M)
+    rows = cut_network(city.network, area.polygon, buffer_m + MAX_SNAP_M)
     return AreaJob(
         code=area.code, name=area.name, polygon=area.polygon,
         network=city.network.subnetwork(rows) if len(rows) else None,

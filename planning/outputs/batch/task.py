@@ -19,7 +19,7 @@ import shapely
 from optimize import MCLP
 from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import speed_mps
+from planning.base.walking import speed_mps
 from planning.areas.derive import block_candidates, street_blocks
 from planning.base.errors import PlanningError, warning_text
 from planning.network.graph import WalkNetwork

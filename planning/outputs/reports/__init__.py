@@ -6,7 +6,7 @@ paragraphs and tables (pure); the renderers write PDF, HTML or Excel bytes.
 """
 from __future__ import annotations
 
-from planning.outputs.reports.build import FORMATS, report_bytes, report_format, write_report
+from planning.outputs.reports.build import report_bytes, report_format, write_report
 from planning.outputs.reports.data import ReportData, prepare_report_data
 
-__all__ = ["FORMATS", "ReportData", "prepare_report_data", "report_bytes", "report_format", "write_report"]
+__all__ = ["ReportData", "prepare_report_data", "report_bytes", "report_format", "write_report"]

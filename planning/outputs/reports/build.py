@@ -7,9 +7,10 @@ from typing import Any
 
 from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
-from planning.coverage.times import DEFAULT_SPEED_KMH, TIERS_MINUTES
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
 from planning.base.errors import PlanningError
-from planning.outputs.reports.content import MEETS_SHARE, ReportContent, assemble_report
+from planning.outputs.formats import MEETS_SHARE, REPORT_FORMATS
+from planning.outputs.reports.content import ReportContent, assemble_report
 from planning.outputs.reports.data import ReportData, prepare_report_data
 from planning.outputs.reports.html import render_html
 from planning.outputs.reports.maps import report_figures
@@ -17,7 +18,7 @@ from planning.outputs.reports.pdf import render_pdf
 from planning.outputs.reports.xlsx import render_xlsx
 from scenarios.scenario import Scenario
 
-FORMATS: dict[str, Callable[[ReportContent], bytes]] = {"pdf": render_pdf, "html": render_html, "xlsx": render_xlsx}
+RENDERERS: dict[str, Callable[[ReportContent], bytes]] = {"pdf": render_pdf, "html": render_html, "xlsx": render_xlsx}
 MIME_TYPES = {"pdf": "application/pdf", "html": "text/html",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -26,15 +27,15 @@ def report_format(path: str | Path) -> str:
     """``pdf``, ``html`` or ``xlsx`` from a file name (``.htm`` counts as HTML)."""
     suffix = Path(path).suffix.lower().lstrip(".")
     fmt = "html" if suffix == "htm" else suffix
-    if fmt not in FORMATS:
-        raise PlanningError("report_format_unknown", path=path, known=", ".join(FORMATS))
+    if fmt not in REPORT_FORMATS:
+        raise PlanningError("report_format_unknown", path=path, known=", ".join(REPORT_FORMATS))
     return fmt
 
 
 def render(data: ReportData, fmt: str, lang: str = "zh", share: float = MEETS_SHARE) -> bytes:
     """Report bytes in ``fmt`` (maps are drawn for PDF and HTML only)."""
-    if fmt not in FORMATS:
-        raise PlanningError("report_format_unknown", path=fmt, known=", ".join(FORMATS))
+    if fmt not in REPORT_FORMATS:
+        raise PlanningError("report_format_unknown", path=fmt, known=", ".join(REPORT_FORMATS))
     figures, notes = {}, []
     if fmt != "xlsx":
         try:
@@ -43,7 +44,7 @@ def render(data: ReportData, fmt: str, lang: str = "zh", share: float = MEETS_SH
             if err.code != "static_map_no_cjk_font":
                 raise
             notes.append(err.message(lang))  # the report is still useful without maps; say why they are missing
-    return FORMATS[fmt](assemble_report(data, lang, figures, share=share, notes=notes))
+    return RENDERERS[fmt](assemble_report(data, lang, figures, share=share, notes=notes))
 
 
 def report_bytes(area: Area, fmt: str = "pdf", *, lang: str = "zh", types: list[FacilityType] | None = None,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from planning.areas.build import Area
 from planning.base.catalogue import FacilityType, load_catalogue
-from planning.coverage.times import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.isochrones import isochrones
 from planning.outputs.reports.clusters import CELL_M, uncovered_clusters
 from scenarios.scenario import Scenario

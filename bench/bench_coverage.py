@@ -20,11 +20,9 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 
 from planning.network.graph import WalkNetwork, _undirected_csr
-
 from planning.network.read import load_network
 from planning.network.search import Targets, bounded_search, node_seeds
 

@@ -22,12 +22,11 @@ import folium.plugins
 import pandas as pd
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from map_layers import FACILITY_ICONS, build_layers  # noqa: E402
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from planning.outputs.maps.assets import standalone_html  # noqa: E402
 from planning.outputs.maps.layers import MapLabels  # noqa: E402
 from planning.outputs.maps.webmap import build_map  # noqa: E402
+from tests.support.map_layers import FACILITY_ICONS, build_layers
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

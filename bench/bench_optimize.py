@@ -76,7 +76,8 @@ def run_pair(label, ours, theirs, rows_out):
 def compare_cover(n_c, n_d, p, rows_out, mclp_radius_m=800.0, lscp_radius_m=400.0):
     """MCLP on the 10-minute tier; LSCP on the 5-minute tier (demand no site can reach dropped,
     since spopt's LSCP has no partial cover; the 10-minute LSCP takes minutes in HiGHS for both)."""
-    from spopt.locate import LSCP as SpLSCP, MCLP as SpMCLP
+    from spopt.locate import LSCP as SpLSCP
+    from spopt.locate import MCLP as SpMCLP
 
     reach, weights = instance(n_c, n_d, mclp_radius_m)
     limit_s = mclp_radius_m / SPEED_MPS

@@ -200,9 +200,9 @@ def batch_speedup(side: int, areas_per_side: int, mclp_p: int | None) -> list[di
     """
     from distributed import Client, LocalCluster
 
-    from planning.outputs.batch import run_batch
-    from planning.base.catalogue import load_catalogue, resolve_types
     from planning.areas.derive import edge_demand
+    from planning.base.catalogue import load_catalogue, resolve_types
+    from planning.outputs.batch import run_batch
 
     network, areas, facilities = grid_city(side, areas_per_side)
     demand = edge_demand(network, 0.19)

@@ -16,13 +16,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from conftest_voting import SECRET, make_scenario  # noqa: E402
-from postgres_server import postgres_bin_dir, throwaway_postgres  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from scenarios.scenario import save_scenario  # noqa: E402
 from scenarios.voting import VotingService  # noqa: E402
+from tests.support.postgres import postgres_bin_dir, throwaway_postgres
+from tests.support.voting import SECRET, make_scenario
 
 
 def run(url: str, files: list[Path], ballots: int, clients: int) -> dict[str, float]:

@@ -14,8 +14,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from optimize import checks
-from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.reach import Reduction, check_reach, merge_demand, structure
 from planning.base.errors import PlanningError
 

@@ -15,9 +15,17 @@ import pandas as pd
 import scipy.sparse as sp
 
 from optimize import checks
-from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
-from optimize.reach import Reduction, check_reach, drop_dominated, merge_demand, reached_by, structure, unreachable
+from optimize.program import LinearProgram, SolverOutcome, rows
+from optimize.reach import (
+    Reduction,
+    check_reach,
+    drop_dominated,
+    merge_demand,
+    reached_by,
+    structure,
+    unreachable,
+)
 from optimize.result import Notice
 from planning.base.errors import PlanningError
 

@@ -18,8 +18,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from optimize import checks
-from optimize.program import LinearProgram, SolverOutcome, rows, solve_program
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan, community_table
+from optimize.program import LinearProgram, SolverOutcome, rows, solve_program
 from optimize.reach import Reduction, check_reach, merge_demand, reached_by, structure
 from optimize.result import Notice
 from planning.base.errors import PlanningError

@@ -31,9 +31,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from optimize import checks
-from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.p_median_start import greedy_nearest, improve_by_swaps
+from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.reach import Reduction, check_reach, merge_demand, unreachable
 from optimize.result import Notice
 from planning.base.errors import PlanningError

@@ -18,18 +18,18 @@ from optimize.capacitated import CapacitatedCoverage
 from optimize.covering import LSCP, MCLP
 from optimize.multi_type import FacilityType as ModelType
 from optimize.multi_type import MultiTypeBudget
+from optimize.names import MODEL_NAMES
 from optimize.p_median import PMedian
 from optimize.parking import ParkingDeficit
 from optimize.reach import reached_by
 from planning.base.catalogue import FacilityType
-from optimize.names import MODEL_NAMES
-from planning.base.walking import MAX_SNAP_M, speed_mps
-from planning.coverage.times import nearest_seconds, reach_seconds
 from planning.base.errors import PlanningError, warning_text
+from planning.base.walking import MAX_SNAP_M, speed_mps
+from planning.coverage.residents import served_weight
+from planning.coverage.times import nearest_seconds, reach_seconds
 from planning.io.layers import numeric_column
 from planning.network.graph import WalkNetwork
 from planning.network.snapping import Snapped, snap_points
-from planning.coverage.residents import served_weight
 
 MODELS = MODEL_NAMES
 P_MEDIAN_MINUTES = 30.0  # p-median sends everyone to an open site: allow a longer walk than the tier

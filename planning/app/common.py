@@ -5,7 +5,6 @@ Pages hold layout and widgets only; every computation here is one call into ``pl
 """
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from contextlib import contextmanager
@@ -18,16 +17,16 @@ import streamlit as st
 
 from optimize.siting import SitingData
 from planning.areas.build import DEFAULT_AREA, Area, load_demo_area
-from planning.base.catalogue import FacilityType, load_catalogue
-from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
-from planning.base.errors import PlanningError
-from planning.outputs.exports import write_coverage_gpkg
-from planning.coverage.isochrones import isochrones
-from planning.outputs.maps.layers import MapLabels
 from planning.base import paths
-from planning.network.snapping import snap_points
-from planning.coverage.residents import compute_coverage, served_weight
+from planning.base.catalogue import FacilityType, load_catalogue
+from planning.base.errors import PlanningError
 from planning.base.text import LANGUAGES, normalise_language, ui_text
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
+from planning.coverage.isochrones import isochrones
+from planning.coverage.residents import compute_coverage, served_weight
+from planning.network.snapping import snap_points
+from planning.outputs.exports import write_coverage_gpkg
+from planning.outputs.maps.layers import MapLabels
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
 
@@ -219,8 +218,8 @@ def map_sidebar():
 
 def draw_map(communities, key: str, height: int = 520, **layers) -> None:
     """A folium map from :func:`planning.outputs.maps.webmap.build_map`, shown without rerunning on pan/zoom."""
-    from planning.outputs.maps.webmap import build_map
     from planning.app.map_widgets import show_map
+    from planning.outputs.maps.webmap import build_map
 
     basemap, tianditu_key = map_sidebar()
     with planning_errors():

@@ -12,9 +12,9 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from planning.base.settings import MapSettings, load_map_settings, save_map_settings
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
 from planning.outputs.maps.basemaps import BASEMAPS, BaseMap, resolve_basemap
-from planning.base.settings import MapSettings, load_map_settings, save_map_settings
 
 
 def show_map(

@@ -18,9 +18,9 @@ import yaml
 from planning.areas import derive
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.errors import PlanningError, warning_text
+from planning.base.paths import DATA_DIR, cache_dir
 from planning.network.graph import WalkNetwork
 from planning.network.read import file_digest, load_network
-from planning.base.paths import DATA_DIR, cache_dir
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from planning.base.errors import PlanningError, warning_text
 from planning.cli.args import COUNT, number
-from planning.cli.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
+from planning.cli.common import (
+    add_layer_args,
+    add_walk_args,
+    print_notes,
+    summary_text,
+    types_and_tiers,
+)
 
 OUTPUT_NAME = "batch.gpkg"
 

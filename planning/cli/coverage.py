@@ -4,7 +4,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.cli.common import add_layer_args, add_walk_args, print_notes, summary_text, types_and_tiers
+from planning.cli.common import (
+    add_layer_args,
+    add_walk_args,
+    print_notes,
+    summary_text,
+    types_and_tiers,
+)
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from planning.cli.common import add_types_arg, add_walk_args, print_notes, summary_text, types_and_tiers
+from planning.cli.common import (
+    add_types_arg,
+    add_walk_args,
+    print_notes,
+    summary_text,
+    types_and_tiers,
+)
 
 DEFAULT_AREA = "xinjiekou"
 

@@ -23,7 +23,12 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from planning.outputs.reports.build import render
     from planning.outputs.reports.content import assemble_report
-    from planning.outputs.reports.exports import export_format, write_csv, write_geojson, write_gpkg
+    from planning.outputs.reports.exports import (
+        export_format,
+        write_csv,
+        write_geojson,
+        write_gpkg,
+    )
 
     fmt = export_format(args.out, args.format)
     data = report_data(args)

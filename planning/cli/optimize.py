@@ -11,7 +11,16 @@ from pathlib import Path
 from optimize.names import MODEL_NAMES, SOLVER_NAMES
 from planning.base.errors import PlanningError
 from planning.base.walking import MAX_SNAP_M
-from planning.cli.args import COUNT, MINUTES, SECONDS, SHARE, SNAP_M, YUAN, number, unique_list
+from planning.cli.args import (
+    COUNT,
+    MINUTES,
+    SECONDS,
+    SHARE,
+    SNAP_M,
+    YUAN,
+    number,
+    unique_list,
+)
 from planning.cli.common import add_walk_args, print_notes
 
 DEMO_PREFIX = "demo:"

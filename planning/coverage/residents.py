@@ -7,14 +7,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planning.base.catalogue import FacilityType
-from planning.base.walking import DEFAULT_SPEED_KMH, MAX_REPORTED_MINUTES, MAX_SNAP_M, TIERS_MINUTES, check_minutes, speed_mps
-from planning.coverage.times import nearest_seconds, weighted_quantile
 from planning.areas.derive import assign_community
+from planning.base.catalogue import FacilityType
 from planning.base.errors import PlanningError, warning_text
+from planning.base.walking import (
+    DEFAULT_SPEED_KMH,
+    MAX_REPORTED_MINUTES,
+    MAX_SNAP_M,
+    TIERS_MINUTES,
+    check_minutes,
+    speed_mps,
+)
+from planning.coverage.times import nearest_seconds, weighted_quantile
 from planning.network.graph import WalkNetwork
 from planning.network.snapping import snap_points
-
 
 
 def served_weight(demand: pd.DataFrame, ftype: FacilityType) -> np.ndarray:

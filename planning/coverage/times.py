@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from planning.base.errors import PlanningError
 from planning.network.graph import WalkNetwork
 from planning.network.search import Targets, bounded_search
 from planning.network.snapping import Snapped

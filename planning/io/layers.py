@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 import yaml
 
-from planning.io.coords import TO_WGS84
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR
+from planning.io.coords import TO_WGS84
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".kml", ".csv")
 COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")

@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 from planning.base.errors import PlanningError
 from planning.network.search import Graph
 
+
 @dataclass(frozen=True)
 class WalkNetwork:
     """A projected walking network with the arrays the coverage engine needs.

@@ -17,7 +17,6 @@ from planning.network.graph import WalkNetwork
 from planning.network.search import Seeds, Targets
 
 
-
 @dataclass(frozen=True)
 class Snapped:
     """Points placed on the network.

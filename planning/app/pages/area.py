@@ -9,8 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
-    catalogue, community_layer, labels, coverage, current_area, draw_map, lang, planning_errors,
-    show_notes, t, type_name,
+    catalogue,
+    community_layer,
+    coverage,
+    current_area,
+    draw_map,
+    labels,
+    lang,
+    planning_errors,
+    show_notes,
+    t,
+    type_name,
 )
 from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
 from planning.network.read import download_network

@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import planning_errors, scenario_dir, show_error, t
-from scenarios.compare import compare_scenarios
 from planning.base.errors import PlanningError
+from scenarios.compare import compare_scenarios
 from scenarios.scenario import load_scenario
 
 st.title(t("page_compare"))

@@ -4,12 +4,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from planning.base.walking import TIERS_MINUTES
-
 from planning.app.common import (
-    catalogue, labels, community_layer, coverage, coverage_files, current_area, demand_layer, draw_map,
-    percent, planning_errors, remember, remembered, t, type_name, walk_areas,
+    catalogue,
+    community_layer,
+    coverage,
+    coverage_files,
+    current_area,
+    demand_layer,
+    draw_map,
+    labels,
+    percent,
+    planning_errors,
+    remember,
+    remembered,
+    t,
+    type_name,
+    walk_areas,
 )
+from planning.base.walking import TIERS_MINUTES
 
 st.title(t("page_coverage"))
 st.caption(t("coverage_intro"))

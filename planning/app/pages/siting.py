@@ -5,15 +5,28 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from planning.app.common import (
-    catalogue, labels, community_layer, coverage, current_area, draw_map, lang, percent,
-    planning_errors, remember, siting_data, remembered, scenario_dir, show_error, t, type_name,
-)
 from optimize.siting import MODELS, build_model, plan_coverage
-from planning.base.walking import DEFAULT_SPEED_KMH, speed_mps
+from planning.app.common import (
+    catalogue,
+    community_layer,
+    coverage,
+    current_area,
+    draw_map,
+    labels,
+    lang,
+    percent,
+    planning_errors,
+    remember,
+    remembered,
+    scenario_dir,
+    show_error,
+    siting_data,
+    t,
+    type_name,
+)
 from planning.base.errors import PlanningError
+from planning.base.walking import DEFAULT_SPEED_KMH, speed_mps
 from scenarios.scenario import build_scenario, round_counts, save_scenario
-
 
 st.title(t("page_siting"))
 st.caption(t("siting_intro"))

@@ -7,8 +7,17 @@ from __future__ import annotations
 import streamlit as st
 
 from planning.app.common import (
-    current_area, escape_markdown, labels, lang, planning_errors, scenario_dir, scenario_map_png, scenario_sentences,
-    show_error, t, voting_service,
+    current_area,
+    escape_markdown,
+    labels,
+    lang,
+    planning_errors,
+    scenario_dir,
+    scenario_map_png,
+    scenario_sentences,
+    show_error,
+    t,
+    voting_service,
 )
 from planning.areas.build import DEFAULT_AREA
 from planning.base.errors import PlanningError

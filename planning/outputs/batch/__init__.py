@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import geopandas as gpd
 
+from planning.areas.derive import assign_community
+from planning.base.catalogue import FacilityType
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
+from planning.network.graph import WalkNetwork
 from planning.outputs.batch.cut import horizon_minutes, read_areas
 from planning.outputs.batch.jobs import city_areas, demand_by_area, prepare_city
 from planning.outputs.batch.merge import BatchResult, merge_run, write_batch_gpkg
 from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
 from planning.outputs.batch.runner import dask_client, run_jobs
-from planning.base.catalogue import FacilityType
-from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
-from planning.areas.derive import assign_community
-from planning.network.graph import WalkNetwork
 
 __all__ = ["run_batch", "BatchResult", "write_batch_gpkg", "read_areas", "horizon_minutes",
            "chunked_reach_seconds", "dask_client"]

@@ -16,15 +16,19 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planning.outputs.batch.cut import area_of_points, cut_network, horizon_minutes, within
-from planning.outputs.batch.reach import DEFAULT_CHUNK
-from planning.outputs.batch.task import AreaJob, AreaOutcome, run_area
 from planning.base.catalogue import FacilityType
 from planning.base.errors import warning_text
-from planning.network.graph import WalkNetwork
 from planning.base.walking import MAX_SNAP_M, speed_mps
+from planning.network.graph import WalkNetwork
 from planning.network.snapping import snap_points
-
+from planning.outputs.batch.cut import (
+    area_of_points,
+    cut_network,
+    horizon_minutes,
+    within,
+)
+from planning.outputs.batch.reach import DEFAULT_CHUNK
+from planning.outputs.batch.task import AreaJob, AreaOutcome, run_area
 
 RESIDENT_ROW = "resident_row"
 

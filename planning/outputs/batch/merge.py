@@ -12,11 +12,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning.base.catalogue import FacilityType
+from planning.coverage.residents import Coverage, community_table
 from planning.outputs.batch.jobs import RESIDENT_ROW
 from planning.outputs.batch.runner import BatchRun
-from planning.base.catalogue import FacilityType
 from planning.outputs.exports import community_wide
-from planning.coverage.residents import Coverage, community_table
 
 
 @dataclass

@@ -18,9 +18,9 @@ import pandas as pd
 from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
+from planning.base.errors import PlanningError
 from planning.outputs.batch.jobs import City, StreetOffice, run_city_area
 from planning.outputs.batch.task import AreaFailure, AreaOutcome
-from planning.base.errors import PlanningError
 
 KEY_PREFIX = "batch-area-"
 

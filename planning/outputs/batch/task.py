@@ -17,14 +17,14 @@ import pandas as pd
 import shapely
 
 from optimize import MCLP
-from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
-from planning.base.catalogue import FacilityType
-from planning.base.walking import speed_mps
 from planning.areas.derive import block_candidates, street_blocks
+from planning.base.catalogue import FacilityType
 from planning.base.errors import PlanningError, warning_text
+from planning.base.walking import speed_mps
+from planning.coverage.residents import compute_coverage, served_weight
 from planning.network.graph import WalkNetwork
 from planning.network.snapping import snap_points
-from planning.coverage.residents import compute_coverage, served_weight
+from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
 
 
 @dataclass(frozen=True)

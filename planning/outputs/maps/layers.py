@@ -12,8 +12,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planning.io.coords import wgs84_to_gcj02
 from planning.base.errors import PlanningError
+from planning.io.coords import wgs84_to_gcj02
 
 # Covered share of a community in five classes, red (poorly served) to green (well served).
 COVERAGE_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)

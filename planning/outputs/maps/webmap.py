@@ -15,9 +15,9 @@ import numpy as np
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from planning.base.errors import PlanningError
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
 from planning.outputs.maps.basemaps import NO_BASEMAP, BaseMap
-from planning.base.errors import PlanningError
 from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
     MapLabels,

@@ -7,8 +7,8 @@ from typing import Any
 
 from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
-from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
 from planning.base.errors import PlanningError
+from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
 from planning.outputs.formats import MEETS_SHARE, REPORT_FORMATS
 from planning.outputs.reports.content import ReportContent, assemble_report
 from planning.outputs.reports.data import ReportData, prepare_report_data

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from planning.base.catalogue import FacilityType
-from planning.network.graph import WalkNetwork
 from planning.coverage.residents import served_weight
+from planning.network.graph import WalkNetwork
 
 CELL_M = 300.0  # about a 5-minute walk across: one new facility could serve a cell
 STREET_SEARCH_M = 200.0  # a street farther than this does not describe the place

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from planning.base.walking import MAX_REPORTED_MINUTES
 from planning.outputs.formats import MEETS_SHARE
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import Scenario, coverage_frame, sites_frame
-from planning.base.walking import MAX_REPORTED_MINUTES
 from scenarios.voting.outcome import irv_lines, outcome_lines
 
 REPORT_TEXT_PATH = Path(__file__).resolve().parents[2] / "locale" / "report.yaml"

@@ -11,10 +11,10 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.isochrones import isochrones
+from planning.coverage.residents import Coverage, compute_coverage
+from planning.network.snapping import snap_points
 from planning.outputs.reports.clusters import CELL_M, uncovered_clusters
 from scenarios.scenario import Scenario
-from planning.network.snapping import snap_points
-from planning.coverage.residents import Coverage, compute_coverage
 
 
 @dataclass

@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 
 from planning.base.errors import PlanningError
-from planning.outputs.formats import EXPORT_FORMATS
 from planning.outputs.exports import community_wide, write_coverage_gpkg
+from planning.outputs.formats import EXPORT_FORMATS
 from planning.outputs.reports.content import ReportContent, cell_text
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import sites_frame
-
 
 
 def extra_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:

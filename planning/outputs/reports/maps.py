@@ -11,12 +11,12 @@ import geopandas as gpd
 from matplotlib.figure import Figure as MplFigure
 
 from planning.base.catalogue import FacilityType
+from planning.coverage.residents import served_weight
 from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.static import draw_static_map
 from planning.outputs.reports.content import Figure, label
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import sites_frame
-from planning.outputs.maps.static import draw_static_map
-from planning.coverage.residents import served_weight
 
 MAP_WIDTH_INCHES = 7.0
 LEGEND_INCHES = 1.3  # room under the map for the legend

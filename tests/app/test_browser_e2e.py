@@ -1,0 +1,163 @@
+"""The app in a real browser (Debian chromium, no internet): a clerk reads coverage, a resident
+votes on a phone (390×844) with the code from a slip, the published result shows the ballot.
+
+Screenshots go to test-output/app-*.png. Skipped only when /usr/bin/chromium is missing and CI
+is not set (``apt-get install chromium fonts-noto-cjk``).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scenarios.scenario import save_scenario
+from scenarios.voting import VotingService
+from tests.support.data import OUTPUT, ROOT
+from tests.support.voting import SECRET, make_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
+                                reason="apt-get install chromium fonts-noto-cjk")
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    env = {**os.environ, "PLANNING_HOME": str(tmp / "home"), "PLANNING_DB": str(tmp / "votes.sqlite")}
+    env.pop("DATABASE_URL", None)
+    files = [save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), tmp / "home" / "scenarios"),
+             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "home" / "scenarios")]
+    service = VotingService.connect(str(tmp / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id = service.create_poll(SECRET, "新街口便民设施投票", files, "approval")
+    codes = service.generate_codes(SECRET, poll_id, 3)
+    service.open_voting(SECRET, poll_id)
+    return env, service, poll_id, codes
+
+
+@pytest.fixture(scope="module")
+def server(app_env):
+    env = app_env[0]
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(500)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def test_clerk_sees_demo_and_coverage(server, browser):
+    OUTPUT.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server, timeout=60_000)
+    page.get_by_text("南京 新街口", exact=False).first.wait_for(timeout=60_000)
+    _settle(page)
+    assert page.get_by_text("OSM 中没有社区食堂").first.is_visible()
+    page.screenshot(path=str(OUTPUT / "app-area.png"), full_page=True)
+    page.goto(f"{server}/coverage", timeout=60_000)
+    page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
+    _settle(page)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(OUTPUT / "app-coverage.png"), full_page=True)
+    page.close()
+
+
+def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, app_env):
+    _, service, poll_id, codes = app_env
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                             has_touch=True)
+    phone.goto(f"{server}/vote?poll={poll_id}&code={codes[0]}", timeout=60_000)
+    phone.get_by_text("方案 A：方案甲 养老优先").wait_for(timeout=60_000)
+    phone.get_by_role("button", name="投票").wait_for(timeout=30_000)
+    _settle(phone)
+    phone.wait_for_timeout(1000)
+    phone.screenshot(path=str(OUTPUT / "app-vote-phone.png"), full_page=True)
+    phone.get_by_text("支持方案 B").click()
+    _settle(phone)
+    phone.get_by_role("button", name="投票").click()
+    phone.get_by_text("投票成功").wait_for(timeout=30_000)
+    receipt = phone.locator(".receipt").inner_text().strip()
+    phone.screenshot(path=str(OUTPUT / "app-vote-receipt.png"), full_page=True)
+    phone.close()
+
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/results?poll={poll_id}", timeout=60_000)
+    page.get_by_text("胜出方案").first.wait_for(timeout=60_000)
+    _settle(page)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(OUTPUT / "app-results.png"), full_page=True)
+    assert receipt and receipt in page.locator("body").inner_text() or receipt in page.content()
+    page.close()
+
+
+def test_coverage_map_draws_with_every_outside_request_blocked(server, browser, demo_area):
+    """No CDN, no tiles: the coverage page's Leaflet map still draws every community polygon."""
+    OUTPUT.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    blocked: list[str] = []
+
+    def guard(route):
+        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
+        if host.startswith(("127.0.0.1", "localhost")) or route.request.url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.goto(f"{server}/coverage", timeout=60_000)
+    page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
+    _settle(page)
+    frame = None
+    for _ in range(120):
+        frame = next((f for f in page.frames if f.query_selector(".leaflet-container")), None)
+        if frame is not None and frame.query_selector_all("path.leaflet-interactive"):
+            break
+        page.wait_for_timeout(250)
+    assert frame is not None, "no Leaflet map on the coverage page"
+    paths = frame.query_selector_all("path.leaflet-interactive")
+    assert len(paths) >= len(demo_area.communities)
+    page.screenshot(path=str(OUTPUT / "app-coverage-offline.png"), full_page=True)
+    assert blocked == [], f"the page tried to leave the machine: {blocked[:3]}"
+    context.close()

@@ -1,0 +1,97 @@
+"""The CLI end to end on MissionTown, and its refusals: one zh/en line, non-zero exit, no traceback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from planning.network.read import load_network
+from tests.support.data import MISSION_TOWN, ROOT
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "planning", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def facility_csv(tmp_path_factory):
+    """Clinics and a meal hall at real MissionTown nodes, as lon/lat CSV (what a clerk exports)."""
+    net = load_network(MISSION_TOWN)
+    pick = np.random.default_rng(11).choice(net.n_nodes, 5, replace=False)
+    pts = gpd.GeoSeries(gpd.points_from_xy(net.x[pick], net.y[pick]), crs=net.crs).to_crs(4326)
+    path = tmp_path_factory.mktemp("fac") / "facilities.csv"
+    pd.DataFrame({"id": range(5), "type": ["clinic", "clinic", "社区食堂", "clinic", "parking"],
+                  "lon": pts.x, "lat": pts.y}).to_csv(path, index=False)
+    return path
+
+
+def test_coverage_command_writes_demand_and_community_layers(tmp_path, facility_csv):
+    out = tmp_path / "cov.gpkg"
+    run = _cli("coverage", "--network", str(MISSION_TOWN), "--facilities", str(facility_csv),
+               "--types", "clinic,meal_hall,parking", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert {"demand", "communities", "summary"} <= layers
+    demand = gpd.read_file(out, layer="demand")
+    assert {"minutes_to_clinic", "minutes_to_meal_hall", "minutes_to_parking"} <= set(demand.columns)
+    assert demand["minutes_to_clinic"].min() >= 0
+    communities = gpd.read_file(out, layer="communities")
+    assert len(communities) >= 3 and "clinic_covered_15min" in communities
+    assert (communities["clinic_covered_5min"] <= communities["clinic_covered_15min"] + 1e-12).all()
+    assert "社区卫生服务站" in run.stdout and "%" in run.stdout
+
+
+def test_demo_command_prints_the_demo_area_offline():
+    run = _cli("demo", "--types", "clinic,parking,meal_hall")
+    assert run.returncode == 0, run.stderr
+    assert "新街口" in run.stdout and "机动车停车场" in run.stdout
+    assert "请上传" in run.stdout  # no 社区食堂 in OSM: the user is told to upload them
+
+
+def test_help_is_bilingual():
+    run = _cli("coverage", "--help")
+    assert "步行速度" in run.stdout and "walking speed" in run.stdout
+
+
+@pytest.mark.parametrize("case", ["empty", "garbage", "speed", "minutes", "type", "swapped", "noedges"])
+def test_bad_input_gives_one_bilingual_line_and_nonzero_exit(tmp_path, facility_csv, case):
+    net, fac, extra = str(MISSION_TOWN), str(facility_csv), []
+    if case == "empty":
+        fac = str(tmp_path / "empty.csv")
+        open(fac, "w").close()
+    elif case == "garbage":
+        net = str(tmp_path / "garbage.graphml")
+        with open(net, "w") as fh:
+            fh.write("<graphml><oops")
+    elif case == "speed":
+        extra = ["--speed-kmh", "-3"]
+    elif case == "minutes":
+        extra = ["--minutes", "0,10"]
+    elif case == "type":
+        extra = ["--types", "swimming_pool"]
+    elif case == "swapped":
+        table = pd.read_csv(facility_csv)
+        table[["lon", "lat"]] = table[["lat", "lon"]].to_numpy()
+        fac = str(tmp_path / "swapped.csv")
+        table.to_csv(fac, index=False)
+    elif case == "noedges":
+        net = str(tmp_path / "noedges.graphml")
+        with open(net, "w") as fh:
+            fh.write('<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                     '<key id="d0" for="graph" attr.name="crs" attr.type="string"/>'
+                     '<graph edgedefault="directed"><data key="d0">EPSG:32650</data></graph></graphml>')
+    run = _cli("coverage", "--network", net, "--facilities", fac, "--out", str(tmp_path / "o.gpkg"), *extra)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    error_lines = [line for line in run.stderr.splitlines() if line.startswith("错误 / Error")]
+    assert len(error_lines) == 1, run.stderr
+    line = error_lines[0]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in line) and any(ch.isascii() and ch.isalpha() for ch in line)

@@ -1,0 +1,118 @@
+"""A whole meeting run through ``planning poll …`` without the UI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from planning.cli.main import main
+from scenarios.voting import VotingService
+from scenarios.voting.db import row_counts
+from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
+
+
+@pytest.fixture
+def meeting(tmp_path, monkeypatch, capsys):
+    """Run ``planning poll --db <tmp> …`` and return (exit code, stdout, stderr)."""
+    db_path = str(tmp_path / "meeting.sqlite")
+    monkeypatch.setenv("PLANNING_ORGANISER_SECRET", SECRET)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["poll", "--db", db_path, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run.db_path = db_path
+    return run
+
+
+def test_meeting_runs_end_to_end_from_the_command_line(meeting, scenario_files, tmp_path):
+    assert meeting("setup")[0] == 0
+    code, out, _ = meeting("create", "--title", "新街口便民设施选址", "--method", "ranked",
+                           *[a for f in scenario_files for a in ("--scenario", str(f))], "--quorum", "3")
+    assert code == 0
+    poll = out.strip()
+    pdf, codes_file = tmp_path / "slips.pdf", tmp_path / "codes.txt"
+    assert meeting("codes", "--poll", poll, "-n", "4", "--pdf", str(pdf), "--codes-file", str(codes_file),
+                   "--base-url", "https://vote.example.cn")[0] == 0
+    codes = codes_file.read_text().split()
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert meeting("hearing", "--poll", poll)[0] == 0
+    assert meeting("comment", "--poll", poll, "--text", "医疗站请靠近地铁口", "--option", "B")[0] == 0
+    assert meeting("open", "--poll", poll)[0] == 0
+    receipts = []
+    for code_, ranking in zip(codes, ("B,A,C", "b,c", "A,B", "B")):
+        status, out, _ = meeting("vote", "--poll", poll, "--code", code_, "--rank", ranking)
+        assert status == 0
+        receipts.append(out.split(":")[-1].strip())
+    assert meeting("close", "--poll", poll)[0] == 0
+    result_json = tmp_path / "result.json"
+    status, out, _ = meeting("tally", "--poll", poll, "--json", str(result_json))
+    assert status == 0
+    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out and "pairwise" in out and "法定人数 / quorum: 达到 / met" in out
+    written = json.loads(result_json.read_text(encoding="utf-8"))
+    assert written["tally"]["winners"] == ["B"] and written["tally"]["pairwise"]["B"]["A"] == 3
+    assert sorted(e["receipt"] for e in written["ballots"]) == sorted(receipts)
+    status, out, _ = meeting("publish", "--poll", poll)
+    assert status == 0 and written["ballots_digest"] in out
+
+
+def test_reused_paper_ballot_code_is_refused_with_a_bilingual_message(meeting, scenario_files, tmp_path):
+    meeting("setup")
+    poll = meeting("create", "--title", "t", "--method", "score",
+                   *[a for f in scenario_files[:2] for a in ("--scenario", str(f))])[1].strip()
+    meeting("codes", "--poll", poll, "-n", "1", "--pdf", str(tmp_path / "s.pdf"), "--codes-file", str(tmp_path / "c.txt"))
+    code_ = (tmp_path / "c.txt").read_text().strip()
+    meeting("open", "--poll", poll)
+    assert meeting("vote", "--poll", poll, "--code", code_, "--score", "A=5,B=2")[0] == 0
+    engine = VotingService.connect(meeting.db_path).engine
+    before = row_counts(engine)
+    status, _, err = meeting("vote", "--poll", poll, "--code", code_, "--score", "A=1")
+    assert status == 2
+    assert "已经投过票" in err and "already been used" in err and "Traceback" not in err
+    assert row_counts(engine) == before
+
+
+def test_organiser_command_with_wrong_secret_is_refused(meeting, scenario_files, monkeypatch):
+    meeting("setup")
+    monkeypatch.setenv("PLANNING_ORGANISER_SECRET", "wrong-secret-123")
+    status, _, err = meeting("create", "--title", "t", "--method", "approval",
+                             *[a for f in scenario_files[:2] for a in ("--scenario", str(f))])
+    assert status == 2 and "组织者口令不正确" in err and "Wrong organiser secret" in err
+
+
+@pytest.mark.parametrize("case", list(TIED_COUNTS))
+def test_tally_of_a_tie_names_every_tied_option_and_no_winner(meeting, scenario_files, tmp_path, case):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll = str(publish_tied_poll(svc, scenario_files, case))
+    svc.engine.dispose()
+    status, out, _ = meeting("tally", "--poll", poll, "--json", str(tmp_path / "result.json"))
+    assert status == 0
+    tied = TIED_COUNTS[case][2]
+    titles = {"A": "A 方案甲 养老优先", "B": "B 方案乙 医疗优先", "C": "C 方案丙 均衡"}
+    assert f"并列第一：{'、'.join(titles[k] for k in tied)}（平票）" in out
+    assert f"Tie for first: {', '.join(titles[k] for k in tied)}." in out
+    assert "平票时由议事会按议事规则决定" in out and "run-off vote" in out
+    assert "胜出方案：" not in out and "Winner" not in out
+    if case == "approval 3:3":
+        assert "1. A 方案甲 养老优先 (3) = B 方案乙 医疗优先 (3)" in out  # each option with its own count
+    written = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert written["tally"]["winner"] is None and written["tally"]["winners"] == tied
+
+
+def test_ranked_tally_shows_irv_beside_schulze_without_calling_it_the_winner(meeting, scenario_files):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll_id, codes = open_poll(svc, scenario_files, "ranked", 7)
+    # Schulze elects B (every voter of A and C puts B second); IRV drops B first and elects A
+    for code_, ranking in zip(codes, (["A", "B"], ["A", "B"], ["A", "B"], ["C", "B"], ["C", "B"], ["B", "A"], ["C", "B"])):
+        svc.cast_ballot(poll_id, code_, {"ranking": ranking})
+    svc.close(SECRET, poll_id)
+    svc.engine.dispose()
+    status, out, _ = meeting("tally", "--poll", str(poll_id))
+    assert status == 0
+    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out
+    assert "即时决选（IRV，仅供参考，公示结果以 Schulze 法为准）：" in out
+    assert "IRV 与 Schulze 法的结果不同，以 Schulze 法为准。" in out
+    assert "IRV 第 1 轮：B 方案乙 医疗优先 首选票最少（1 票），淘汰。" in out

@@ -1,0 +1,156 @@
+"""Points that are not network nodes get networkx's times with each point inserted on its edge.
+
+The reference is built independently of the project's edge table: every point is projected
+onto the nearest edge of the *directed* source graph (whose geometry runs from its own u to v),
+that edge is split at the projections into a chain of new nodes, each point hangs off its
+projection by its straight walk to the street, and networkx's Dijkstra measures the rest.
+Three networks: an osmnx-simplified GraphML (most geometries reversed after
+``to_undirected``), an osmnx-simplified graph built from OSM XML of a Beijing extract, and the
+Nanjing demo read from ``.osm.pbf``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pytest
+import shapely
+
+from planning.base.catalogue import load_catalogue
+from planning.coverage.residents import compute_coverage
+from planning.coverage.times import reach_seconds
+from planning.network.graph import WalkNetwork
+from planning.network.read import load_network, xml_to_pbf
+from planning.network.snapping import snap_points
+from tests.support.data import BEIJING_PBF, MISSION_TOWN, NANJING_PBF
+
+SPEED_MPS = 4.0 / 3.6
+NANJING_BBOX = (118.764, 32.035, 118.797, 32.052)
+
+
+def _osmnx_from_xml(tmp_path) -> WalkNetwork:
+    """The Beijing extract as osmnx builds it from OSM XML: simplified, then saved and reloaded."""
+    xml = tmp_path / "beijing.osm"
+    xml_to_pbf(BEIJING_PBF, xml)  # osmium writes XML for an .osm name
+    graph = ox.project_graph(ox.graph_from_xml(xml, simplify=True, retain_all=False))
+    path = tmp_path / "beijing.graphml"
+    ox.save_graphml(graph, path)
+    return load_network(path)
+
+
+@pytest.fixture(scope="module", params=["MissionTown-graphml", "Beijing-osmnx-xml", "Nanjing-pbf"])
+def network(request, tmp_path_factory) -> WalkNetwork:
+    if request.param == "MissionTown-graphml":
+        return load_network(MISSION_TOWN)
+    if request.param == "Beijing-osmnx-xml":
+        return _osmnx_from_xml(tmp_path_factory.mktemp("beijing"))
+    return load_network(NANJING_PBF, bbox=NANJING_BBOX)
+
+
+def _off_node_points(network: WalkNetwork, n: int, seed: int) -> np.ndarray:
+    """Random points 3–40 m beside random streets, none on a node."""
+    rng = np.random.default_rng(seed)
+    lines = network.edges.geometry.to_numpy()[rng.choice(len(network.edges), n)]
+    on = shapely.line_interpolate_point(lines, rng.uniform(0.05, 0.95, n), normalized=True)
+    angle, step = rng.uniform(0, 2 * np.pi, n), rng.uniform(3, 40, n)
+    return shapely.points(shapely.get_x(on) + step * np.cos(angle), shapely.get_y(on) + step * np.sin(angle))
+
+
+def _street_edges(graph: nx.MultiDiGraph) -> tuple[list, np.ndarray]:
+    """(u, v, length) and geometry of every street, drawn u→v as osmnx stores it.
+
+    A two-way street is stored twice (u→v and v→u, one line reversed); it is kept once, so
+    two points on the same street land on the same piece of it.
+    """
+    keys, lines, seen = [], [], set()
+    for u, v, data in graph.edges(data=True):
+        line = data.get("geometry") or shapely.LineString(
+            [(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])])
+        coords = tuple(map(tuple, np.round(shapely.get_coordinates(line), 6)))
+        if (v, u, coords[::-1]) in seen:
+            continue
+        seen.add((u, v, coords))
+        keys.append((u, v, float(data["length"])))
+        lines.append(line)
+    return keys, np.array(lines, dtype=object)
+
+
+def _graph_with_points_inserted(graph: nx.MultiDiGraph, points: np.ndarray) -> nx.MultiGraph:
+    """The undirected street graph with every point spliced into its nearest edge."""
+    keys, lines = _street_edges(graph)
+    nearest = shapely.STRtree(lines).nearest(points)
+    out = nx.MultiGraph()
+    out.add_nodes_from(graph.nodes)
+    on_edge = defaultdict(list)
+    for i, e in enumerate(nearest):
+        on_edge[e].append(i)
+    for e, (u, v, length) in enumerate(keys):
+        if e not in on_edge:
+            out.add_edge(u, v, length=length)
+            continue
+        line = lines[e]
+        scale = length / line.length if line.length > 0 else 0.0
+        along = sorted((shapely.line_locate_point(line, points[i]) * scale, i) for i in on_edge[e])
+        chain = [(0.0, u), *[(a, ("at", i)) for a, i in along], (length, v)]
+        for (a0, n0), (a1, n1) in zip(chain, chain[1:]):
+            out.add_edge(n0, n1, length=a1 - a0)
+        for _, i in along:
+            out.add_edge(("pt", i), ("at", i), length=shapely.distance(line, points[i]))
+    return out
+
+
+def _reference_seconds(graph: nx.MultiGraph, sources: list[int], targets: list[int], cutoff_m: float) -> np.ndarray:
+    """Seconds from the nearest of ``sources`` to each target point (inf beyond the cutoff)."""
+    dist = nx.multi_source_dijkstra_path_length(graph, {("pt", s) for s in sources}, cutoff=cutoff_m,
+                                                weight="length")
+    return np.array([dist.get(("pt", t), np.inf) / SPEED_MPS for t in targets])
+
+
+def test_network_geometries_run_from_u_to_v(network):
+    edges = network.edges
+    start = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 0))
+    gap_u = np.hypot(start[:, 0] - network.x[edges.u], start[:, 1] - network.y[edges.u])
+    gap_v = np.hypot(start[:, 0] - network.x[edges.v], start[:, 1] - network.y[edges.v])
+    assert (gap_u <= gap_v).all()
+
+
+def test_time_to_nearest_facility_from_off_node_points_equals_networkx(network):
+    points = _off_node_points(network, 160, seed=3)
+    facility_pos, resident_pos = list(range(6)), list(range(6, 160))
+    crs = network.crs
+    facilities = gpd.GeoDataFrame({"type": ["clinic"] * len(facility_pos)}, geometry=points[facility_pos], crs=crs)
+    residents = gpd.GeoDataFrame({"population": np.ones(len(resident_pos)), "community": "all"},
+                                 geometry=points[resident_pos], crs=crs)
+    clinic = load_catalogue()["clinic"]
+    got = compute_coverage(network, residents, facilities, [clinic],
+                           communities=None, speed_kmh=4.0).demand["minutes_to_clinic"].to_numpy() * 60
+
+    reference = _graph_with_points_inserted(network.graph, points)
+    expected = _reference_seconds(reference, facility_pos, resident_pos, 60 * 60 * SPEED_MPS)
+    assert len(got) == len(resident_pos)  # every point lies within the snapping distance
+    assert np.array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    assert finite.sum() > 0.5 * len(expected)
+    assert np.abs(got[finite] - expected[finite]).max() < 1e-6
+
+
+def test_reach_sets_of_off_node_candidates_equal_networkx(network):
+    """The reach sets siting builds from: candidate → resident within 10 minutes."""
+    points = _off_node_points(network, 120, seed=11)
+    candidates, residents = list(range(20)), list(range(20, 120))
+    cand = snap_points(network, gpd.GeoSeries(points[candidates], crs=network.crs))
+    dem = snap_points(network, gpd.GeoSeries(points[residents], crs=network.crs))
+    cutoff_s = 600.0
+    reach = reach_seconds(network, cand, dem, SPEED_MPS, cutoff_s).tocoo()
+    got = np.full(reach.shape, np.inf)  # read the structure: a stored zero is a reached point
+    got[reach.row, reach.col] = reach.data
+
+    reference = _graph_with_points_inserted(network.graph, points)
+    for row, c in enumerate(candidates):
+        expected = _reference_seconds(reference, [c], residents, cutoff_s * SPEED_MPS)
+        assert np.array_equal(np.isfinite(got[row]), np.isfinite(expected)), f"reach set of candidate {c}"
+        finite = np.isfinite(expected)
+        assert np.abs(got[row, finite] - expected[finite]).max(initial=0.0) < 1e-6

@@ -1,0 +1,60 @@
+"""Static maps for reports: Chinese labels render, the scale bar is true, no network needed."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+from planning.base.errors import PlanningError
+from planning.outputs.maps import static as staticmap
+from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.static import ATTRIBUTION, cjk_font_family, draw_static_map
+from tests.support.data import OUTPUT
+from tests.support.map_layers import FACILITY_ICONS, build_layers
+
+LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
+
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return build_layers()
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def test_chinese_report_map_renders_without_missing_glyphs(layers):
+    assert cjk_font_family() is not None, "install fonts-noto-cjk"
+    fig = draw_static_map(layers.communities, LABELS, facilities=layers.facilities, sites=layers.sites,
+                          demand=layers.demand, isochrones=layers.isochrones, facility_icons=FACILITY_ICONS,
+                          title="团城山街道 生活圈覆盖")
+    OUTPUT.mkdir(exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font.*")
+        fig.savefig(OUTPUT / "static_map.png", dpi=100)
+    texts = _texts(fig)
+    assert ATTRIBUTION in texts and "N" in texts and "覆盖比例" in texts and "社区 1" in texts
+    assert (OUTPUT / "static_map.png").stat().st_size > 50_000
+
+
+def test_scale_bar_length_is_true_in_metres(layers):
+    fig = draw_static_map(layers.communities, LABELS)
+    ax = fig.axes[0]
+    bar = max((p for p in ax.patches if isinstance(p, Rectangle)), key=lambda p: p.get_width())
+    label = next(t for t in _texts(fig) if t.endswith(" m") or t.endswith(" km"))
+    metres = float(label.split()[0]) * (1000 if label.endswith("km") else 1)
+    assert bar.get_width() == pytest.approx(metres)
+    # drawn in UTM zone 50N, so axis units are metres: the area is ~4.3 km wide
+    assert 3000 < np.diff(ax.get_xlim())[0] < 6000
+
+
+def test_chinese_labels_without_a_cjk_font_are_refused(layers, monkeypatch):
+    monkeypatch.setattr(staticmap, "cjk_font_family", lambda: None)
+    with pytest.raises(PlanningError) as err:
+        draw_static_map(layers.communities, LABELS)
+    assert err.value.code == "static_map_no_cjk_font" and "fonts-noto-cjk" in err.value.hint_en

@@ -1,0 +1,31 @@
+"""The repository as a newcomer meets it: packaging lists every package, and the tests leave no file behind."""
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from planning.outputs.formats import REPORT_FORMATS
+from planning.outputs.reports.build import RENDERERS
+from tests.conftest import STATUS_AT_START, git_status
+from tests.support.data import ROOT
+
+
+def test_every_python_package_is_in_the_packaging_list():
+    """pyproject lists packages by hand (data/ is installed as planning.data): a new folder must be added."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for top in ("planning", "optimize", "scenarios")
+             for p in (ROOT / top).rglob("__init__.py")}
+    assert found | {"planning.data"} == listed
+
+
+def test_every_report_format_offered_has_a_renderer():
+    assert tuple(RENDERERS) == REPORT_FORMATS
+
+
+@pytest.mark.last
+def test_the_suite_writes_no_file_into_the_checkout():
+    """User files go to PLANNING_HOME; outputs to temporary folders (test-output/ is git-ignored)."""
+    if STATUS_AT_START is None:
+        pytest.skip("not a git checkout")
+    assert git_status() == STATUS_AT_START

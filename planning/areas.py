@@ -16,14 +16,14 @@ import shapely
 import yaml
 
 from planning import derive
-from planning.catalogue import FacilityType, load_catalogue
+from planning.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
 from planning.errors import PlanningError, warning_text
 from planning.network import WalkNetwork, file_digest, load_network
 from planning.paths import CACHE_DIR, DATA_DIR
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"
-CACHE_VERSION = "3"  # bump when derivation changes, so old caches are rebuilt
+CACHE_VERSION = "5"  # bump when derivation changes, so old caches are rebuilt
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Area:
     sources: dict[str, str] = field(default_factory=dict)
     assumptions: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
     attribution: str = ""
+    osm_features: gpd.GeoDataFrame | None = None  # which OSM feature became which type (see derive)
 
     @property
     def crs(self):
@@ -53,9 +54,9 @@ class Area:
         return self.facilities[self.facilities["type"] == type_key]
 
     def missing_types(self, catalogue: dict[str, FacilityType]) -> list[str]:
-        """Facility types with no existing facility in this area: the user should upload them."""
+        """Life-circle facility types with no existing facility in this area: the user should upload them."""
         present = set(self.facilities["type"])
-        return [k for k in catalogue if k not in present]
+        return [k for k, ftype in catalogue.items() if k not in present and ftype.life_circle]
 
 
 def demo_areas() -> dict[str, dict]:
@@ -79,7 +80,7 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_dir: Path = CACHE_DIR) -> Area
         raise PlanningError("area_unknown", key=key, known=", ".join(areas))
     spec = areas[key]
     source = _source_path(spec["source"])
-    settings = hashlib.sha256(repr(sorted(spec.items())).encode()).hexdigest()[:8]
+    settings = hashlib.sha256(repr(sorted(spec.items())).encode() + CATALOGUE_PATH.read_bytes()).hexdigest()[:8]
     cache = Path(cache_dir) / f"{key}-{file_digest(source)}-{settings}-v{CACHE_VERSION}.pickle"
     if cache.exists():
         with open(cache, "rb") as fh:
@@ -109,26 +110,40 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
     communities = derive.communities_from_blocks(blocks, demand, spec["community_population"],
                                                  spec["community_prefix"])
     demand["community"] = derive.assign_community(demand, communities)
-    catalogue = load_catalogue()
-    tags = sorted({k for t in catalogue.values() for k in t.osm})
-    pois = osm.get_pois(custom_filter={k: True for k in tags})
-    facilities = derive.osm_facilities(pois.to_crs(network.crs), list(catalogue.values())) if pois is not None \
-        else derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+    types = list(load_catalogue().values())
+    found = osm.get_data_by_custom_criteria(custom_filter=derive.osm_feature_keys(types),
+                                            tags_as_columns=derive.osm_tag_keys(types))
+    found = gpd.GeoDataFrame(geometry=[], crs=4326) if found is None else found
+    osm_features = derive.match_osm_features(found.to_crs(network.crs), types)
     candidates = derive.block_candidates(blocks)
     candidates["community"] = derive.assign_community(candidates, communities)
     return Area(
         key=key, name_zh=spec["name_zh"], name_en=spec["name_en"], network=network, demand=demand,
-        communities=communities, facilities=facilities, candidates=candidates,
+        communities=communities, facilities=derive.osm_facilities(osm_features), candidates=candidates,
         sources={"network": "osm", "demand": "derived", "communities": "derived",
                  "facilities": "osm", "candidates": "derived"},
         assumptions=[
             warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
                          share=spec["elderly_share"]),
             warning_text("assumption_communities", population=spec["community_population"]),
+            *_facility_assumptions(types),
             warning_text("assumption_candidates"),
         ],
-        attribution=spec["attribution"],
+        attribution=spec["attribution"], osm_features=osm_features,
     )
+
+
+def _facility_assumptions(types: list[FacilityType]) -> list[tuple[str, str]]:
+    by_key = {t.key: t for t in types}
+    notes = [warning_text("assumption_facilities", meters=f"{derive.DUPLICATE_METERS:g}")]
+    for ftype in (t for t in types if not t.life_circle):
+        if ftype.counts_as:
+            counted = by_key[ftype.counts_as]
+            notes.append(warning_text("assumption_type_counted", name_zh=ftype.name_zh, name_en=ftype.name_en,
+                                      into_zh=counted.name_zh, into_en=counted.name_en, key=ftype.counts_as))
+        else:
+            notes.append(warning_text("assumption_type_apart", name_zh=ftype.name_zh, name_en=ftype.name_en))
+    return notes
 
 
 def facility_types_column(facilities: gpd.GeoDataFrame, catalogue: dict[str, FacilityType],
@@ -214,7 +229,7 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
             source="upload", name=facilities[name].fillna("").astype(str) if name else "")
         sources["facilities"] = Path(facilities_path).name
     else:
-        facilities = derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+        facilities = derive.no_facilities(network.crs)
         sources["facilities"] = "missing"
     candidates = derive.block_candidates(derive.street_blocks(network))
     candidates["community"] = derive.assign_community(candidates, communities)

@@ -9,6 +9,8 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse
+import scipy.sparse.csgraph
 import shapely
 
 from planning.catalogue import FacilityType
@@ -19,6 +21,7 @@ RESIDENTIAL_BUILDINGS = {"residential", "apartments", "house", "detached", "dorm
 NON_RESIDENTIAL_TAGS = ("amenity", "shop", "office", "tourism", "leisure", "craft")
 BLOCK_STREETS = {"primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
                  "residential", "living_street", "unclassified", "trunk", "trunk_link", "pedestrian"}
+DUPLICATE_METERS = 50.0  # same type, same name, this close: one facility
 
 
 def residential_demand(buildings: gpd.GeoDataFrame, default_levels: float,
@@ -140,25 +143,153 @@ def assign_community(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) ->
     return joined[~joined.index.duplicated()]["code"].reindex(by_position.index).to_numpy()
 
 
-def osm_facilities(pois: gpd.GeoDataFrame, types: list[FacilityType]) -> gpd.GeoDataFrame:
-    """Existing facilities found by each type's OSM tags (polygons become points)."""
-    found = []
-    for ftype in types:
-        match = np.zeros(len(pois), bool)
-        for key, values in ftype.osm.items():
-            if key in pois:
-                match |= pois[key].isin(values).to_numpy()
-        hits = pois[match]
-        found.append(gpd.GeoDataFrame({
-            "id": [f"osm-{ftype.key}-{i}" for i in range(len(hits))],
-            "type": ftype.key,
-            "name": hits.get("name", pd.Series(index=hits.index, dtype=object)).fillna("").to_numpy(),
-            "capacity": pd.to_numeric(hits.get("capacity", pd.Series(index=hits.index, dtype=object)),
-                                      errors="coerce").to_numpy(),
-            "source": "osm",
-        }, geometry=hits.geometry.representative_point().to_numpy(), crs=pois.crs))
-    return pd.concat(found, ignore_index=True) if found else gpd.GeoDataFrame(
-        columns=["id", "type", "name", "capacity", "source", "geometry"], geometry="geometry", crs=pois.crs)
+FEATURE_COLUMNS = ["type", "name", "osm_id", "osm_match", "status", "detail", "capacity", "geometry"]
+FACILITY_COLUMNS = ["id", "type", "name", "capacity", "source", "osm_id", "osm_match", "geometry"]
+
+
+def osm_feature_keys(types: list[FacilityType]) -> dict[str, list[str] | bool]:
+    """The pyrosm ``custom_filter`` that fetches every feature the types' rules may match."""
+    wanted: dict[str, set[str]] = {}
+    for rule in (r for t in types for r in t.osm):
+        for key, values in rule.tags.items():
+            wanted.setdefault(key, set()).update(values)
+    found: dict[str, list[str] | bool] = {k: sorted(v) for k, v in wanted.items()}
+    if any(rule.name and not rule.tags for t in types for rule in t.osm):
+        found["name"] = True  # name rules apply whatever the tags
+    return found
+
+
+def osm_tag_keys(types: list[FacilityType]) -> list[str]:
+    """Every OSM key the types' rules read (plus ``name`` and ``capacity``)."""
+    keys = {k for t in types for rule in (*t.osm, *t.osm_not) for k in rule.tags}
+    return sorted(keys | {"name", "capacity"})
+
+
+def match_osm_features(features: gpd.GeoDataFrame, types: list[FacilityType]) -> gpd.GeoDataFrame:
+    """Which OSM feature became which facility type, and which were left out, and why.
+
+    Rules (``data/facility_types.yaml``): each feature becomes one type at most. A rule that
+    matches a longer text of the name wins (a name says more than tags); ties go to the type
+    listed first. A type whose ``osm_not`` rules match is skipped for the next matching type;
+    a feature every matching type skips is listed with ``status="excluded"`` and the reason in
+    ``detail``. Features of one type with the same name within ``DUPLICATE_METERS`` are one
+    facility: the mapped area's point is kept, the others get ``status="duplicate"`` and the
+    kept feature's OSM id in ``detail``. Facilities of a type with ``counts_as`` are listed again
+    under that type (``status="counts_as"``, ``detail`` names the type they come from).
+    Lines (streets) are ignored.
+
+    Parameters
+    ----------
+    features
+        OSM features in a projected CRS with tag columns, ``id`` and ``osm_type`` (pyrosm).
+    types
+        Facility types, in catalogue order.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``type``, ``name``, ``osm_id`` (``way/318197090``), ``osm_match`` (the tags or name
+        text that matched), ``status`` (``used``, ``excluded``, ``duplicate``, ``counts_as``), ``detail``,
+        ``capacity`` and the feature's representative point.
+    """
+    areal = features[features.geometry.geom_type.isin(["Point", "Polygon", "MultiPolygon"])]
+    if areal.empty or not types:
+        return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry="geometry", crs=features.crs)
+    areal = areal.reset_index(drop=True)
+    score = np.full((len(types), len(areal)), -1)
+    matched = np.full((len(types), len(areal)), "", dtype=object)
+    skipped = np.full((len(types), len(areal)), "", dtype=object)
+    for t, ftype in enumerate(types):
+        for rule in ftype.osm:
+            hits, rule_score, text = _rule_hits(areal, rule)
+            better = hits & (rule_score > score[t])
+            score[t, better], matched[t, better] = rule_score[better], text[better]
+        for rule in ftype.osm_not:
+            hits, _, text = _rule_hits(areal, rule)
+            skipped[t, hits & (skipped[t] == "")] = text[hits & (skipped[t] == "")]
+    usable = np.where(skipped == "", score, -1)
+    any_match = (score >= 0).any(axis=0)
+    chosen = np.where((usable >= 0).any(axis=0), usable.argmax(axis=0), score.argmax(axis=0))[any_match]
+    rows = areal[any_match]
+    column = np.arange(len(areal))[any_match]
+    listing = gpd.GeoDataFrame({
+        "type": [types[t].key for t in chosen],
+        "name": rows["name"].fillna("").astype(str).to_numpy() if "name" in rows else "",
+        "osm_id": (rows["osm_type"].astype(str) + "/" + rows["id"].astype(str)).to_numpy(),
+        "osm_match": matched[chosen, column],
+        "status": np.where(skipped[chosen, column] == "", "used", "excluded"),
+        "detail": skipped[chosen, column],
+        "capacity": pd.to_numeric(rows["capacity"], errors="coerce").to_numpy() if "capacity" in rows else np.nan,
+    }, geometry=rows.geometry.to_numpy(), crs=areal.crs)
+    listing = _mark_duplicates(listing)
+    listing = listing.set_geometry(listing.geometry.representative_point())
+    return _add_counts_as(listing, types)[FEATURE_COLUMNS]
+
+
+def _rule_hits(features: gpd.GeoDataFrame, rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per feature: whether ``rule`` matches, its score (length of the name text, 0 for tags)
+    and what matched (``amenity=clinic``, ``name∋医院``)."""
+    n = len(features)
+    tag_text = np.full(n, "", dtype=object)
+    for key, values in rule.tags.items():
+        if key in features:
+            value = features[key].astype(object)
+            hit = value.isin(values).to_numpy() & (tag_text == "")
+            tag_text[hit] = key + "=" + value[hit].astype(str)
+    name_text = np.full(n, "", dtype=object)
+    if rule.name and "name" in features:
+        names = features["name"].fillna("").astype(str)
+        for text in sorted(rule.name, key=len, reverse=True):  # the longest text names the score
+            hit = names.str.contains(text, regex=False).to_numpy() & (name_text == "")
+            name_text[hit] = text
+    hits = (tag_text != "" if rule.tags else np.ones(n, bool)) & (name_text != "" if rule.name else np.ones(n, bool))
+    score = pd.Series(name_text, dtype=object).str.len().to_numpy(int)
+    name_part = np.where(name_text != "", "name∋" + name_text, "")
+    text = np.where((tag_text != "") & (name_part != ""), tag_text + " + " + name_part, tag_text + name_part)
+    return hits, score, text
+
+
+def _mark_duplicates(listing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Same type, same non-empty name, within ``DUPLICATE_METERS``: keep the largest shape."""
+    listing = listing.assign(_area=listing.geometry.area).sort_values(["_area", "osm_id"], ascending=[False, True],
+                                                                      kind="stable").reset_index(drop=True)
+    left, right = shapely.STRtree(listing.geometry.to_numpy()).query(
+        listing.geometry.to_numpy(), predicate="dwithin", distance=DUPLICATE_METERS)
+    used = (listing["status"] == "used").to_numpy()
+    same = ((listing["type"].to_numpy()[left] == listing["type"].to_numpy()[right])
+            & (listing["name"].to_numpy()[left] == listing["name"].to_numpy()[right])
+            & (listing["name"].to_numpy()[left] != "") & used[left] & used[right])
+    graph = scipy.sparse.coo_matrix((np.ones(same.sum()), (left[same], right[same])), shape=(len(listing),) * 2)
+    _, group = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    first = pd.Series(np.arange(len(listing))).groupby(group).transform("min").to_numpy()  # largest shape first
+    duplicate = first != np.arange(len(listing))
+    listing.loc[duplicate, "status"] = "duplicate"
+    listing.loc[duplicate, "detail"] = listing["osm_id"].to_numpy()[first[duplicate]]
+    return listing.drop(columns="_area")
+
+
+def _add_counts_as(listing: gpd.GeoDataFrame, types: list[FacilityType]) -> gpd.GeoDataFrame:
+    """Used facilities of a type with ``counts_as`` listed again under that type."""
+    extra = [listing[(listing["type"] == t.key) & (listing["status"] == "used")].assign(
+        type=t.counts_as, status="counts_as", detail=t.key) for t in types if t.counts_as]
+    return pd.concat([listing, *extra], ignore_index=True) if extra else listing
+
+
+def osm_facilities(listing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The facilities of a :func:`match_osm_features` listing: its ``used`` and ``counts_as`` rows."""
+    used = listing[listing["status"].isin(["used", "counts_as"])].reset_index(drop=True)
+    number = used.groupby("type").cumcount()
+    return gpd.GeoDataFrame({
+        "id": ("osm-" + used["type"].astype(str) + "-" + number.astype(str)).to_numpy(),
+        "type": used["type"].to_numpy(), "name": used["name"].to_numpy(),
+        "capacity": used["capacity"].to_numpy(float), "source": "osm",
+        "osm_id": used["osm_id"].to_numpy(), "osm_match": used["osm_match"].to_numpy(),
+    }, geometry=used.geometry.to_numpy(), crs=listing.crs)[FACILITY_COLUMNS]
+
+
+def no_facilities(crs) -> gpd.GeoDataFrame:
+    """An empty facility layer (the user has uploaded none)."""
+    return gpd.GeoDataFrame(columns=FACILITY_COLUMNS, geometry="geometry", crs=crs)
 
 
 def block_candidates(blocks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest_voting import make_scenario
+from planning.catalogue import load_catalogue
 from planning.cli import main
 from planning.reports import prepare_report_data, report_bytes
 from planning.reports.content import assemble_report
@@ -63,7 +64,7 @@ def test_excel_has_one_sheet_per_table_and_numbers_stay_numbers(demo_area):
     book = load_workbook(io.BytesIO(report_bytes(demo_area, "xlsx", lang="zh")))
     assert book.sheetnames == ["全区覆盖", "未覆盖集中区", "各社区覆盖"]
     sheet = book["各社区覆盖"]
-    assert sheet.max_row == 1 + len(demo_area.communities) * 5
+    assert sheet.max_row == 1 + len(demo_area.communities) * len(load_catalogue())
     header = [c.value for c in sheet[1]]
     share = sheet.cell(row=2, column=header.index("生活圈内覆盖") + 1)
     assert isinstance(share.value, (int, float)) and share.number_format == "0.0%"  # a number, not "0.0%" text

@@ -1,0 +1,121 @@
+"""Layers derived from OSM that a 社区卫生服务中心 director and a street office would accept.
+
+Hospitals are not community health centres and private car parks are not public. Real extracts:
+the 新街口 demo and a Beijing 海淀 extract (中国农业大学 east campus, ``tests/data``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyrosm
+import pytest
+import yaml
+
+from planning import derive
+from planning.areas import derive_osm_area
+from planning.catalogue import CATALOGUE_PATH, load_catalogue
+from planning.errors import PlanningError
+
+ROOT = Path(__file__).resolve().parent.parent
+HAIDIAN_PBF = ROOT / "tests" / "data" / "beijing_haidian_cau_2026.osm.pbf"
+HAIDIAN_BBOX = (116.34403, 39.99767, 116.35974, 40.00888)
+NANJING_PBF = ROOT / "data" / "osm" / "nanjing_xinjiekou_2021.osm.pbf"
+NANJING_BBOX = (118.764, 32.035, 118.797, 32.052)
+HAIDIAN = {"name_zh": "北京 海淀 中国农业大学东区", "name_en": "Haidian, Beijing", "bbox": list(HAIDIAN_BBOX),
+           "default_levels": 6, "floor_m2_per_person": 40, "elderly_share": 0.19, "community_population": 5000,
+           "community_prefix": "海淀社区", "attribution": "© OpenStreetMap contributors (ODbL 1.0)"}
+
+
+@pytest.fixture(scope="module")
+def haidian():
+    return derive_osm_area("haidian", HAIDIAN, HAIDIAN_PBF)
+
+
+def _names(area, type_key: str) -> list[str]:
+    return area.facilities_of(type_key)["name"].tolist()
+
+
+def _listed(area, name: str) -> gpd.GeoDataFrame:
+    return area.osm_features[area.osm_features["name"] == name]
+
+
+def _nanjing_features(catalogue) -> gpd.GeoDataFrame:
+    types = list(catalogue.values())
+    osm = pyrosm.OSM(str(NANJING_PBF), bounding_box=list(NANJING_BBOX))
+    found = osm.get_data_by_custom_criteria(custom_filter=derive.osm_feature_keys(types),
+                                            tags_as_columns=derive.osm_tag_keys(types))
+    return derive.match_osm_features(found.to_crs(32650), types)
+
+
+# -- facilities --------------------------------------------------------------------------------
+
+def test_demo_community_health_centres_hold_no_hospital(demo_area):
+    centres = demo_area.facilities_of("health_center")
+    assert not centres["name"].str.contains("医院").any()
+    assert not centres["osm_match"].str.contains("amenity=hospital").any()
+    hospitals = _names(demo_area, "hospital")
+    assert {"江苏省中医院", "江苏省口腔医院", "八一医院"} <= set(hospitals)
+    assert "health_center" in demo_area.missing_types(load_catalogue())  # the app asks for the real list
+
+
+def test_same_name_within_50_m_is_one_facility(demo_area):
+    assert _names(demo_area, "hospital").count("八一医院") == 1
+    both = _listed(demo_area, "八一医院").set_index("osm_id")
+    assert both.loc["node/2153973734", "status"] == "duplicate"
+    assert both.loc["node/2153973734", "detail"] == "way/318197090"  # the mapped area is kept
+    assert both.loc["way/318197090", "status"] == "used"
+
+
+def test_private_car_parks_are_left_out_of_public_parking(demo_area, haidian):
+    assert "教职工停车场" not in _names(demo_area, "parking")
+    staff = _listed(demo_area, "教职工停车场").iloc[0]
+    assert (staff["type"], staff["status"], staff["detail"]) == ("parking", "excluded", "access=private")
+    customers = demo_area.osm_features["detail"] == "access=customers"
+    assert customers.sum() == 2 and not demo_area.facilities["osm_id"].isin(demo_area.osm_features.loc[customers, "osm_id"]).any()
+    assert "公交场站" not in _names(haidian, "parking") and "原幼儿园停车场" in _names(haidian, "parking")
+
+
+def test_a_centre_named_社区卫生服务中心_counts_whatever_its_tags(haidian):
+    # mapped as amenity=hospital + healthcare=hospital, named 中国农业大学东区社区卫生服务中心
+    assert _names(haidian, "health_center") == ["中国农业大学东区社区卫生服务中心"]
+    assert haidian.facilities_of("health_center")["osm_match"].tolist() == ["name∋社区卫生服务中心"]
+    assert "北京京城皮肤病医院" in _names(haidian, "hospital")
+
+
+def test_names_decide_between_station_centre_and_hospital():
+    cases = {  # name: amenity, building → type (None: not a facility)
+        "梅园社区卫生服务站": ("doctors", None, "clinic"),
+        "清凉社区卫生服务站": ("hospital", None, "clinic"),
+        "梅园社区卫生服务中心": (None, "yes", "health_center"),
+        "秦淮区社区医院": ("clinic", None, "health_center"),
+        "南京口腔医院": ("clinic", None, "hospital"),
+        "鼓楼医院": ("hospital", None, "hospital"),
+        "张氏诊所": ("clinic", None, "clinic"),
+        "社区卫生服务中心停车场": ("parking", None, "parking"),
+        "某某医院宿舍": (None, "yes", None),
+    }
+    features = gpd.GeoDataFrame(
+        {"name": list(cases), "amenity": [a for a, _, _ in cases.values()],
+         "building": [b for _, b, _ in cases.values()], "id": range(len(cases)), "osm_type": "node"},
+        geometry=gpd.points_from_xy([i * 100.0 for i in range(len(cases))], [0.0] * len(cases)), crs=32650)
+    listing = derive.match_osm_features(features, list(load_catalogue().values())).set_index("name")
+    for name, (_, _, expected) in cases.items():
+        assert listing["type"].get(name) == expected, name
+
+
+def test_hospitals_count_as_health_centres_only_when_the_catalogue_says_so(tmp_path):
+    assert "江苏省中医院" not in _nanjing_features(load_catalogue()).query("type == 'health_center'")["name"].tolist()
+    raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    raw["hospital"]["counts_as"] = "health_center"
+    edited = tmp_path / "types.yaml"
+    edited.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    listing = _nanjing_features(load_catalogue(edited))
+    counted = listing[listing["type"] == "health_center"]
+    assert "江苏省中医院" in counted["name"].tolist() and set(counted["status"]) == {"counts_as"}
+    assert "江苏省中医院" in derive.osm_facilities(listing).query("type == 'health_center'")["name"].tolist()
+    raw["hospital"]["counts_as"] = "health_centre"
+    edited.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PlanningError) as err:
+        load_catalogue(edited)
+    assert "health_centre" in err.value.zh and "health_center" in err.value.hint_en

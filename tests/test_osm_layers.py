@@ -11,11 +11,14 @@ import geopandas as gpd
 import pyrosm
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 
 from planning import derive
 from planning.areas import derive_osm_area
 from planning.catalogue import CATALOGUE_PATH, load_catalogue
 from planning.errors import PlanningError
+from planning.reports import prepare_report_data
+from planning.reports.content import assemble_report, label
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIDIAN_PBF = ROOT / "tests" / "data" / "beijing_haidian_cau_2026.osm.pbf"
@@ -72,7 +75,8 @@ def test_private_car_parks_are_left_out_of_public_parking(demo_area, haidian):
     staff = _listed(demo_area, "教职工停车场").iloc[0]
     assert (staff["type"], staff["status"], staff["detail"]) == ("parking", "excluded", "access=private")
     customers = demo_area.osm_features["detail"] == "access=customers"
-    assert customers.sum() == 2 and not demo_area.facilities["osm_id"].isin(demo_area.osm_features.loc[customers, "osm_id"]).any()
+    customer_ids = demo_area.osm_features.loc[customers, "osm_id"]
+    assert customers.sum() == 2 and not demo_area.facilities["osm_id"].isin(customer_ids).any()
     assert "公交场站" not in _names(haidian, "parking") and "原幼儿园停车场" in _names(haidian, "parking")
 
 
@@ -105,7 +109,8 @@ def test_names_decide_between_station_centre_and_hospital():
 
 
 def test_hospitals_count_as_health_centres_only_when_the_catalogue_says_so(tmp_path):
-    assert "江苏省中医院" not in _nanjing_features(load_catalogue()).query("type == 'health_center'")["name"].tolist()
+    centres = _nanjing_features(load_catalogue()).query("type == 'health_center'")
+    assert "江苏省中医院" not in centres["name"].tolist()
     raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
     raw["hospital"]["counts_as"] = "health_center"
     edited = tmp_path / "types.yaml"
@@ -119,3 +124,27 @@ def test_hospitals_count_as_health_centres_only_when_the_catalogue_says_so(tmp_p
     with pytest.raises(PlanningError) as err:
         load_catalogue(edited)
     assert "health_centre" in err.value.zh and "health_center" in err.value.hint_en
+
+
+def test_report_lists_which_osm_features_became_each_type(demo_area):
+    content = assemble_report(prepare_report_data(demo_area), "zh")
+    table = next(t for s in content.sections for t in s.tables if t.key == "osm_features")
+    frame = table.frame.set_index(label("col_osm_id", "zh"))
+    assert set(demo_area.facilities["osm_id"]) <= set(frame.index)
+    assert frame.loc["way/147112317", label("col_type", "zh")] == "医院"  # 江苏省中医院
+    assert frame.loc["way/147112317", label("col_osm_status", "zh")] == "计入"
+    assert frame.loc["way/860091767", label("col_osm_status", "zh")] == "未计入：access=private"  # 教职工停车场
+    assert frame.loc["node/2153973734", label("col_osm_status", "zh")] == "重复，并入 way/318197090"
+    assert "osm_features" in [t.key for t in content.sheets()]  # an Excel sheet and a CSV file too
+
+
+def test_area_page_shows_the_osm_feature_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNING_SCENARIO_DIR", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("SHENGHUOQUAN_CONFIG_DIR", str(tmp_path / "config"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    listing = next(d.value for d in at.dataframe if "OSM 要素" in d.value.columns)
+    staff = listing[listing["名称"] == "教职工停车场"].iloc[0]
+    assert staff["设施类型"] == "机动车停车场（库）" and staff["是否计入"] == "未计入：access=private"
+    assert not any("OSM 中没有医院" in w.value for w in at.warning)  # hospitals are not asked for

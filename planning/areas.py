@@ -95,15 +95,21 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_dir: Path = CACHE_DIR) -> Area
 
 
 def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
-    """Build every layer of an area from one OSM extract (see :mod:`planning.derive`)."""
+    """Build every layer of an area from one OSM extract (see :mod:`planning.derive`).
+
+    ``spec`` holds the settings of one entry of ``data/areas.yaml`` (``bbox``, ``default_levels``,
+    ``floor_m2_per_person``, ``elderly_share``, ``community_population``, ``community_prefix``,
+    names and attribution).
+    """
     import pyrosm
 
     bbox = tuple(spec["bbox"]) if spec.get("bbox") else None
     network = load_network(source, bbox=bbox)
     osm = pyrosm.OSM(str(source), bounding_box=list(bbox) if bbox else None)
     buildings = osm.get_buildings().to_crs(network.crs)
-    demand = derive.residential_demand(buildings, spec["default_levels"], spec["floor_m2_per_person"],
-                                       spec["elderly_share"])
+    landuse = osm.get_landuse()
+    demand = derive.residential_demand(buildings, None if landuse is None else landuse.to_crs(network.crs),
+                                       spec["default_levels"], spec["floor_m2_per_person"], spec["elderly_share"])
     boundary = shapely.box(*bbox) if bbox else None
     boundary = gpd.GeoSeries([boundary], crs=4326).to_crs(network.crs).iloc[0] if boundary else None
     blocks = derive.street_blocks(network, boundary)
@@ -122,15 +128,23 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
         communities=communities, facilities=derive.osm_facilities(osm_features), candidates=candidates,
         sources={"network": "osm", "demand": "derived", "communities": "derived",
                  "facilities": "osm", "candidates": "derived"},
-        assumptions=[
-            warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
-                         share=spec["elderly_share"]),
-            warning_text("assumption_communities", population=spec["community_population"]),
-            *_facility_assumptions(types),
-            warning_text("assumption_candidates"),
-        ],
+        assumptions=[*_demand_assumptions(spec, demand, communities),
+                     warning_text("assumption_communities", population=spec["community_population"]),
+                     *_facility_assumptions(types),
+                     warning_text("assumption_candidates")],
         attribution=spec["attribution"], osm_features=osm_features,
     )
+
+
+def _demand_assumptions(spec: dict, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    km2 = communities.union_all().area / 1e6
+    return [
+        warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
+                     share=spec["elderly_share"]),
+        warning_text("assumption_demand_found", tagged=int((demand["building"] != "yes").sum()),
+                     plain=int((demand["building"] == "yes").sum()), population=f"{demand['population'].sum():,.0f}",
+                     km2=f"{km2:.1f}", density=f"{demand['population'].sum() / km2:,.0f}" if km2 else "—"),
+    ]
 
 
 def _facility_assumptions(types: list[FacilityType]) -> list[tuple[str, str]]:

@@ -17,24 +17,33 @@ from planning.catalogue import FacilityType
 from planning.network import WalkNetwork
 
 RESIDENTIAL_BUILDINGS = {"residential", "apartments", "house", "detached", "dormitory", "terrace",
-                         "semidetached_house", "bungalow"}
+                         "semidetached_house", "bungalow", "cabin", "farm", "houseboat", "static_caravan",
+                         "stilt_house"}
 NON_RESIDENTIAL_TAGS = ("amenity", "shop", "office", "tourism", "leisure", "craft")
 BLOCK_STREETS = {"primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
                  "residential", "living_street", "unclassified", "trunk", "trunk_link", "pedestrian"}
 DUPLICATE_METERS = 50.0  # same type, same name, this close: one facility
 
 
-def residential_demand(buildings: gpd.GeoDataFrame, default_levels: float,
+def residential_demand(buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame | None, default_levels: float,
                        floor_m2_per_person: float, elderly_share: float) -> gpd.GeoDataFrame:
-    """Residents per building: footprint × levels ÷ floor area per person.
+    """Residents per building: footprint (m²) × levels ÷ floor area per person (m²).
 
-    Assumption: a building is residential when tagged so, or tagged ``building=yes`` with no
-    shop/amenity/office/tourism/leisure/craft tag; ``building:levels`` is used where mapped,
-    else ``default_levels``. Residents aged 60+ are ``elderly_share`` of each building.
+    Assumption: a building houses people when its ``building`` tag says so (apartments,
+    residential, house, detached, dormitory, terrace, … see ``RESIDENTIAL_BUILDINGS``), or when
+    it is a plain ``building=yes`` with no shop/amenity/office/tourism/leisure/craft tag standing
+    inside a ``landuse=residential`` polygon. Every other building (offices, shops, schools,
+    campus halls, ``building=yes`` outside residential land) holds no residents: where OSM maps
+    housing thinly, residents are undercounted rather than placed in offices.
+    ``building:levels`` is used where mapped, else ``default_levels``. Residents aged 60+ are
+    ``elderly_share`` of each building.
+
+    Returns points (one per building) with ``population``, ``pop_60plus``, ``levels`` and the
+    OSM ``building`` value.
     """
     tags = buildings.reindex(columns=["building", "building:levels", *NON_RESIDENTIAL_TAGS])
     plain = tags["building"].eq("yes") & tags[list(NON_RESIDENTIAL_TAGS)].isna().all(axis=1)
-    residential = tags["building"].isin(RESIDENTIAL_BUILDINGS) | plain
+    residential = tags["building"].isin(RESIDENTIAL_BUILDINGS) | (plain & _inside_residential_land(buildings, landuse))
     polys = buildings[residential & buildings.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     levels = pd.to_numeric(polys.get("building:levels"), errors="coerce").clip(1, 60).fillna(default_levels)
     population = (polys.geometry.area * levels / floor_m2_per_person).round(1)
@@ -44,7 +53,20 @@ def residential_demand(buildings: gpd.GeoDataFrame, default_levels: float,
         "population": population[keep].to_numpy(),
         "pop_60plus": (population[keep] * elderly_share).round(1).to_numpy(),
         "levels": levels[keep].to_numpy(),
+        "building": polys.loc[keep, "building"].astype(str).to_numpy(),
     }, geometry=polys.geometry[keep].representative_point().to_numpy(), crs=buildings.crs)
+
+
+def _inside_residential_land(buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Whether each building's representative point lies in a ``landuse=residential`` polygon."""
+    if landuse is None or "landuse" not in landuse or buildings.empty:
+        return np.zeros(len(buildings), bool)
+    land = landuse[landuse["landuse"].eq("residential")
+                   & landuse.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(buildings.crs)
+    points = buildings.geometry.representative_point().to_numpy()
+    inside = np.zeros(len(buildings), bool)
+    inside[shapely.STRtree(land.geometry.to_numpy()).query(points, predicate="within")[0]] = True
+    return inside
 
 
 def edge_demand(network: WalkNetwork, elderly_share: float) -> gpd.GeoDataFrame:

@@ -1,7 +1,8 @@
 """Layers derived from OSM that a 社区卫生服务中心 director and a street office would accept.
 
-Hospitals are not community health centres and private car parks are not public. Real extracts:
-the 新街口 demo and a Beijing 海淀 extract (中国农业大学 east campus, ``tests/data``).
+Hospitals are not community health centres, private car parks are not public, and people live in
+housing (not in teaching buildings). Real extracts: the 新街口 demo and a Beijing 海淀 extract
+(中国农业大学 east campus, ``tests/data``).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyrosm
 import pytest
+import shapely
 import yaml
 from streamlit.testing.v1 import AppTest
 
@@ -148,3 +150,34 @@ def test_area_page_shows_the_osm_feature_list(tmp_path, monkeypatch):
     staff = listing[listing["名称"] == "教职工停车场"].iloc[0]
     assert staff["设施类型"] == "机动车停车场（库）" and staff["是否计入"] == "未计入：access=private"
     assert not any("OSM 中没有医院" in w.value for w in at.warning)  # hospitals are not asked for
+
+
+# -- residents and communities -----------------------------------------------------------------
+
+def _buildings(pbf: Path, bbox: tuple, crs) -> gpd.GeoDataFrame:
+    return pyrosm.OSM(str(pbf), bounding_box=list(bbox)).get_buildings().to_crs(crs)
+
+
+def test_nobody_lives_in_campus_halls_offices_or_malls(demo_area, haidian):
+    for area, pbf, bbox, halls in (
+            (haidian, HAIDIAN_PBF, HAIDIAN_BBOX, ["中国农业大学体育馆", "中国农业大学新图书馆", "Teaching Building 3"]),
+            (demo_area, NANJING_PBF, NANJING_BBOX, ["新华大厦", "南京中心", "德基广场"])):
+        buildings = _buildings(pbf, bbox, area.crs)
+        named = buildings[buildings["name"].isin(halls)]
+        assert set(named["name"]) == set(halls)
+        assert not ("b" + named["id"].astype(str)).isin(area.demand["id"]).any()
+        housing = buildings[buildings["building"].isin(["apartments", "residential", "dormitory"])]
+        assert ("b" + housing["id"].astype(str)).isin(area.demand["id"]).mean() > 0.9
+    assert 5_000 < haidian.demand["population"].sum() < 20_000  # the old rule counted 34,770
+    assert 20_000 < demo_area.demand["population"].sum() < 100_000  # the old rule counted 143,002
+
+
+def test_building_yes_counts_only_inside_residential_land(haidian):
+    buildings = _buildings(HAIDIAN_PBF, HAIDIAN_BBOX, haidian.crs)
+    residential = pyrosm.OSM(str(HAIDIAN_PBF), bounding_box=list(HAIDIAN_BBOX)).get_landuse().to_crs(haidian.crs)
+    residential = residential[residential["landuse"] == "residential"].union_all()
+    plain = haidian.demand[haidian.demand["building"] == "yes"]
+    assert len(plain) > 20 and shapely.within(plain.geometry.to_numpy(), residential).all()
+    outside = buildings[(buildings["building"] == "yes")
+                        & ~shapely.within(buildings.geometry.representative_point().to_numpy(), residential)]
+    assert len(outside) > 100 and not ("b" + outside["id"].astype(str)).isin(haidian.demand["id"]).any()

@@ -129,11 +129,17 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
         sources={"network": "osm", "demand": "derived", "communities": "derived",
                  "facilities": "osm", "candidates": "derived"},
         assumptions=[*_demand_assumptions(spec, demand, communities),
-                     warning_text("assumption_communities", population=spec["community_population"]),
+                     _community_assumption(spec["community_population"], demand, communities),
                      *_facility_assumptions(types),
                      warning_text("assumption_candidates")],
         attribution=spec["attribution"], osm_features=osm_features,
     )
+
+
+def _population_range(demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The fewest and the most residents in one community (residents by their ``community``)."""
+    people = demand.groupby("community")["population"].sum().reindex(communities["code"], fill_value=0.0)
+    return float(people.min()), float(people.max())
 
 
 def _demand_assumptions(spec: dict, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[tuple[str, str]]:
@@ -145,6 +151,13 @@ def _demand_assumptions(spec: dict, demand: gpd.GeoDataFrame, communities: gpd.G
                      plain=int((demand["building"] == "yes").sum()), population=f"{demand['population'].sum():,.0f}",
                      km2=f"{km2:.1f}", density=f"{demand['population'].sum() / km2:,.0f}" if km2 else "—"),
     ]
+
+
+def _community_assumption(target: float, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> tuple[str, str]:
+    low, high = _population_range(demand, communities)
+    return warning_text("assumption_communities", population=f"{target:,.0f}",
+                        most=f"{derive.MAX_COMMUNITY_FACTOR * target:,.0f}", n=len(communities),
+                        low=f"{low:,.0f}", high=f"{high:,.0f}")
 
 
 def _facility_assumptions(types: list[FacilityType]) -> list[tuple[str, str]]:

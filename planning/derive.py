@@ -5,6 +5,8 @@ the user. Inputs and outputs are GeoDataFrames in the network's projected CRS.
 """
 from __future__ import annotations
 
+from collections import deque
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -22,6 +24,8 @@ RESIDENTIAL_BUILDINGS = {"residential", "apartments", "house", "detached", "dorm
 NON_RESIDENTIAL_TAGS = ("amenity", "shop", "office", "tourism", "leisure", "craft")
 BLOCK_STREETS = {"primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
                  "residential", "living_street", "unclassified", "trunk", "trunk_link", "pedestrian"}
+MAX_COMMUNITY_FACTOR = 1.5  # a derived community holds at most 1.5 × the target residents
+SMALL_COMMUNITY_FACTOR = 0.5  # communities below half the target join a neighbour when they can
 DUPLICATE_METERS = 50.0  # same type, same name, this close: one facility
 
 
@@ -102,12 +106,18 @@ def street_blocks(network: WalkNetwork, boundary: shapely.Geometry | None = None
     return gpd.GeoDataFrame({"block": np.arange(len(polys))}, geometry=polys, crs=network.crs)
 
 
-def group_blocks(blocks: gpd.GeoDataFrame, population: np.ndarray, target_population: float) -> np.ndarray:
+def group_blocks(blocks: gpd.GeoDataFrame, population: np.ndarray, target_population: float,
+                 max_population: float | None = None) -> np.ndarray:
     """Group touching blocks into communities of about ``target_population`` residents.
 
-    Greedy region growing from the north-west, breadth first over shared edges; a last
-    region smaller than a third of the target joins its smallest neighbour.
+    Greedy region growing from the north-west, breadth first over shared edges: a region takes
+    a neighbour while it holds fewer than ``target_population`` residents and the neighbour
+    keeps it at most ``max_population`` (default ``MAX_COMMUNITY_FACTOR`` × target). Regions
+    below ``SMALL_COMMUNITY_FACTOR`` × target then join their smallest touching region when
+    the sum stays within ``max_population``. A single block above ``max_population`` stays
+    alone (split such blocks first, see :func:`split_blocks`).
     """
+    max_population = max_population or MAX_COMMUNITY_FACTOR * target_population
     geoms = blocks.geometry.to_numpy()
     left, right = shapely.STRtree(geoms).query(shapely.buffer(geoms, 1.0), predicate="intersects")
     graph = nx.Graph()
@@ -120,38 +130,107 @@ def group_blocks(blocks: gpd.GeoDataFrame, population: np.ndarray, target_popula
     for start in order:
         if label[start] >= 0:
             continue
-        region, total, frontier = len(totals), 0.0, [start]
+        region, total, frontier = len(totals), float(population[start]), deque([start])
         label[start] = region
         while frontier and total < target_population:
-            block = frontier.pop(0)
-            total += population[block]
-            for nb in sorted(graph.neighbors(block)):
-                if label[nb] < 0 and total < target_population:
+            for nb in sorted(graph.neighbors(frontier.popleft())):
+                if label[nb] < 0 and total < target_population and total + population[nb] <= max_population:
                     label[nb] = region
+                    total += population[nb]
                     frontier.append(nb)
-        for block in frontier:  # labelled but not yet counted
-            total += population[block]
         totals.append(total)
-    for region, total in enumerate(totals):
-        members = np.flatnonzero(label == region)
-        if total < target_population / 3:
-            neighbours = {label[nb] for b in members for nb in graph.neighbors(b)} - {region}
-            if neighbours:
-                into = min(neighbours, key=lambda r: totals[r])
-                label[members] = into
-                totals[into] += total
-                totals[region] = 0.0
+    _merge_small_regions(graph, label, np.array(totals), SMALL_COMMUNITY_FACTOR * target_population,
+                         max_population)
     _, compact = np.unique(label, return_inverse=True)
     return compact
 
 
+def _merge_small_regions(graph: nx.Graph, label: np.ndarray, totals: np.ndarray, small: float,
+                         max_population: float) -> None:
+    """Join each region below ``small`` residents to its smallest touching region (in place)."""
+    region_graph = nx.quotient_graph(graph, [set(np.flatnonzero(label == r)) for r in range(len(totals))],
+                                     relabel=True)
+    for region in np.argsort(totals, kind="stable"):
+        if not region_graph.has_node(region) or totals[region] >= small:
+            continue
+        fits = [r for r in region_graph.neighbors(region) if totals[r] + totals[region] <= max_population]
+        if not fits:
+            continue
+        into = min(fits, key=lambda r: (totals[r], r))
+        label[label == region] = into
+        totals[into] += totals[region]
+        region_graph = nx.contracted_nodes(region_graph, into, region, self_loops=False)
+
+
+def split_blocks(blocks: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
+                 target_population: float) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Blocks with more than ``target_population`` residents cut into parts of about equal people.
+
+    Each such block (a campus or a large estate between main roads) is cut into
+    ceil(people ÷ target) parts by recursive bisection of its resident points along the longer
+    side (cuts run between buildings, so every building stays whole). Residents belong to the
+    block they lie in, else the nearest one. Returns the parts (``block`` numbered anew) and
+    the residents of each part.
+    """
+    joined = gpd.sjoin_nearest(demand[["population", "geometry"]].reset_index(drop=True),
+                               blocks[["geometry"]], how="inner")
+    joined = joined[~joined.index.duplicated()]
+    per_block = joined.groupby("index_right")["population"].sum().reindex(range(len(blocks)), fill_value=0.0)
+    geoms, people = [], []
+    for b, geom in enumerate(blocks.geometry.to_numpy()):
+        if per_block[b] <= target_population:
+            geoms.append(geom)
+            people.append(per_block[b])
+            continue
+        inside = joined[joined["index_right"] == b]
+        xy = shapely.get_coordinates(inside.geometry.to_numpy())
+        weight = inside["population"].to_numpy()
+        bounds = (*np.minimum(geom.bounds[:2], xy.min(axis=0)), *np.maximum(geom.bounds[2:], xy.max(axis=0)))
+        labels, boxes = _bisect(xy, weight, int(np.ceil(per_block[b] / target_population)), bounds)
+        for part, box in enumerate(boxes):
+            geoms.append(shapely.intersection(geom, shapely.box(*box)))
+            people.append(weight[labels == part].sum())
+    keep = ~shapely.is_empty(np.asarray(geoms, dtype=object))
+    parts = gpd.GeoDataFrame({"block": np.arange(keep.sum())}, geometry=np.asarray(geoms, dtype=object)[keep],
+                             crs=blocks.crs)
+    return parts, np.asarray(people)[keep]
+
+
+def _bisect(xy: np.ndarray, weight: np.ndarray, parts: int,
+            box: tuple[float, float, float, float]) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
+    """Cut points into ``parts`` of about equal weight with axis-parallel cuts between points.
+
+    Returns each point's part and the box of every part (the boxes tile ``box``).
+    """
+    labels = np.zeros(len(xy), int)
+    axis = int(np.ptp(xy, axis=0).argmax()) if len(xy) else 0
+    order = np.argsort(xy[:, axis], kind="stable")
+    coords = xy[order, axis]
+    cuts = np.flatnonzero(np.diff(coords) > 0) + 1  # left side = first k points, k in cuts
+    if parts < 2 or not len(cuts):
+        return labels, [box]
+    low_parts = parts // 2
+    done = np.cumsum(weight[order])
+    k = cuts[np.argmin(np.abs(done[cuts - 1] - done[-1] * low_parts / parts))]
+    cut = (coords[k - 1] + coords[k]) / 2
+    low = xy[:, axis] < cut
+    minx, miny, maxx, maxy = box
+    low_box, high_box = ((minx, miny, cut, maxy), (cut, miny, maxx, maxy)) if axis == 0 else \
+        ((minx, miny, maxx, cut), (minx, cut, maxx, maxy))
+    low_labels, low_boxes = _bisect(xy[low], weight[low], low_parts, low_box)
+    high_labels, high_boxes = _bisect(xy[~low], weight[~low], parts - low_parts, high_box)
+    labels[low] = low_labels
+    labels[~low] = high_labels + len(low_boxes)
+    return labels, low_boxes + high_boxes
+
+
 def communities_from_blocks(blocks: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
                             target_population: float, prefix: str) -> gpd.GeoDataFrame:
-    """Community polygons (dissolved block groups) named ``{prefix}01`` … with their population."""
-    joined = gpd.sjoin(demand[["population", "geometry"]], blocks, predicate="within", how="left")
-    per_block = joined.groupby("index_right")["population"].sum().reindex(range(len(blocks)), fill_value=0.0)
-    labels = group_blocks(blocks, per_block.to_numpy(), target_population)
-    dissolved = blocks.assign(community=labels).dissolve(by="community").reset_index()
+    """Community polygons named ``{prefix}01`` …: blocks split (:func:`split_blocks`) and grouped
+    (:func:`group_blocks`) to about ``target_population`` residents each."""
+    parts, people = split_blocks(blocks, demand, target_population)
+    labels = group_blocks(parts, people, target_population)
+    dissolved = parts.assign(community=labels).dissolve(by="community").reset_index()
     width = max(2, len(str(len(dissolved))))
     dissolved["code"] = [f"C{c + 1:0{width}d}" for c in dissolved["community"]]
     dissolved["name"] = [f"{prefix}{c + 1:0{width}d}" for c in dissolved["community"]]

@@ -71,7 +71,7 @@ def test_language_switch_to_english_keeps_across_pages(env):
 def test_coverage_table_lists_every_community_with_gaps_first(env):
     at = _app("coverage")
     table = at.dataframe[0].value
-    assert len(table) == 5 * 6  # 5 communities × 6 facility types
+    assert len(table) == 7 * 6  # 7 communities × 6 facility types
     covered = table.iloc[:, 4].to_numpy()
     assert covered[0] == 0 and (covered[:-1] <= covered[1:]).all()
 

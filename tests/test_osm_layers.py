@@ -1,11 +1,13 @@
 """Layers derived from OSM that a 社区卫生服务中心 director and a street office would accept.
 
-Hospitals are not community health centres, private car parks are not public, and people live in
-housing (not in teaching buildings). Real extracts: the 新街口 demo and a Beijing 海淀 extract
-(中国农业大学 east campus, ``tests/data``).
+Hospitals are not community health centres, private car parks are not public, people live in
+housing (not in teaching buildings), and derived communities hold the number of residents the
+area's description says. Real extracts: the 新街口 demo and a Beijing 海淀 extract (中国农业大学
+east campus, ``tests/data``).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +21,7 @@ from planning import derive
 from planning.areas import derive_osm_area
 from planning.catalogue import CATALOGUE_PATH, load_catalogue
 from planning.errors import PlanningError
+from planning.network import load_network
 from planning.reports import prepare_report_data
 from planning.reports.content import assemble_report, label
 
@@ -181,3 +184,36 @@ def test_building_yes_counts_only_inside_residential_land(haidian):
     outside = buildings[(buildings["building"] == "yes")
                         & ~shapely.within(buildings.geometry.representative_point().to_numpy(), residential)]
     assert len(outside) > 100 and not ("b" + outside["id"].astype(str)).isin(haidian.demand["id"]).any()
+
+
+def _stated_range(area) -> tuple[float, float]:
+    text = next(en for _, en in area.assumptions if en.startswith("communities:"))
+    low, high = re.search(r"of ([\d,]+)–([\d,]+) residents", text).groups()
+    return float(low.replace(",", "")), float(high.replace(",", ""))
+
+
+@pytest.mark.parametrize("which", ["demo", "haidian"])
+def test_every_derived_community_holds_the_residents_its_description_states(which, demo_area, haidian):
+    area, target = (demo_area, 5000) if which == "demo" else (haidian, HAIDIAN["community_population"])
+    people = area.demand.groupby("community")["population"].sum().reindex(area.communities["code"], fill_value=0)
+    low, high = _stated_range(area)
+    assert (people.round() >= low).all() and (people.round() <= high).all()
+    assert (people.min().round(), people.max().round()) == (low, high)
+    assert high <= derive.MAX_COMMUNITY_FACTOR * target
+    assert people.sum() == pytest.approx(area.demand["population"].sum())  # everyone is in one community
+
+
+def test_a_campus_super_block_is_cut_into_communities_of_at_most_the_cap():
+    """With every plain building counted as housing (the old rule), the 中国农业大学 campus block
+    alone held 12,506 residents; it is cut between buildings into communities within the cap."""
+    network = load_network(HAIDIAN_PBF, bbox=HAIDIAN_BBOX)
+    boundary = gpd.GeoSeries([shapely.box(*HAIDIAN_BBOX)], crs=4326).to_crs(network.crs).iloc[0]
+    everywhere = gpd.GeoDataFrame({"landuse": ["residential"]}, geometry=[boundary.buffer(500)], crs=network.crs)
+    demand = derive.residential_demand(_buildings(HAIDIAN_PBF, HAIDIAN_BBOX, network.crs), everywhere, 6, 40, 0.19)
+    blocks = derive.street_blocks(network, boundary)
+    per_block = gpd.sjoin(demand, blocks, predicate="within").groupby("index_right")["population"].sum()
+    assert per_block.max() > 2 * 5000
+    communities = derive.communities_from_blocks(blocks, demand, 5000, "海淀社区")
+    people = demand.assign(community=derive.assign_community(demand, communities)).groupby("community")["population"].sum()
+    assert people.max() <= derive.MAX_COMMUNITY_FACTOR * 5000
+    assert people.sum() == pytest.approx(demand["population"].sum())

@@ -8,6 +8,7 @@ east campus, ``tests/data``).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -152,7 +153,12 @@ def test_area_page_shows_the_osm_feature_list(tmp_path, monkeypatch):
     listing = next(d.value for d in at.dataframe if "OSM 要素" in d.value.columns)
     staff = listing[listing["名称"] == "教职工停车场"].iloc[0]
     assert staff["设施类型"] == "机动车停车场（库）" and staff["是否计入"] == "未计入：access=private"
-    assert not any("OSM 中没有医院" in w.value for w in at.warning)  # hospitals are not asked for
+
+
+def test_users_are_asked_for_missing_life_circle_facilities_not_for_hospitals(demo_area):
+    clinics_only = replace(demo_area, facilities=demo_area.facilities_of("clinic"))
+    missing = clinics_only.missing_types(load_catalogue())
+    assert {"health_center", "parking"} <= set(missing) and "hospital" not in missing
 
 
 # -- residents and communities -----------------------------------------------------------------

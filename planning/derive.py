@@ -176,23 +176,21 @@ def split_blocks(blocks: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
                                blocks[["geometry"]], how="inner")
     joined = joined[~joined.index.duplicated()]
     per_block = joined.groupby("index_right")["population"].sum().reindex(range(len(blocks)), fill_value=0.0)
-    geoms, people = [], []
-    for b, geom in enumerate(blocks.geometry.to_numpy()):
-        if per_block[b] <= target_population:
-            geoms.append(geom)
-            people.append(per_block[b])
-            continue
+    heavy = per_block.to_numpy() > target_population
+    geoms = list(blocks.geometry.to_numpy()[~heavy])
+    people = list(per_block.to_numpy()[~heavy])
+    for b in np.flatnonzero(heavy):  # a few super-blocks
+        geom = blocks.geometry.iloc[b]
         inside = joined[joined["index_right"] == b]
         xy = shapely.get_coordinates(inside.geometry.to_numpy())
         weight = inside["population"].to_numpy()
         bounds = (*np.minimum(geom.bounds[:2], xy.min(axis=0)), *np.maximum(geom.bounds[2:], xy.max(axis=0)))
         labels, boxes = _bisect(xy, weight, int(np.ceil(per_block[b] / target_population)), bounds)
-        for part, box in enumerate(boxes):
-            geoms.append(shapely.intersection(geom, shapely.box(*box)))
-            people.append(weight[labels == part].sum())
-    keep = ~shapely.is_empty(np.asarray(geoms, dtype=object))
-    parts = gpd.GeoDataFrame({"block": np.arange(keep.sum())}, geometry=np.asarray(geoms, dtype=object)[keep],
-                             crs=blocks.crs)
+        geoms += list(shapely.intersection(geom, shapely.box(*np.asarray(boxes).T)))
+        people += list(np.bincount(labels, weights=weight, minlength=len(boxes)))
+    geoms = np.asarray(geoms, dtype=object)
+    keep = ~shapely.is_empty(geoms)
+    parts = gpd.GeoDataFrame({"block": np.arange(keep.sum())}, geometry=geoms[keep], crs=blocks.crs)
     return parts, np.asarray(people)[keep]
 
 

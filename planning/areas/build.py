@@ -16,7 +16,7 @@ import shapely
 import yaml
 
 from planning.areas import derive
-from planning.base.catalogue import FacilityType, load_catalogue
+from planning.base.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR, cache_dir
 from planning.network.graph import WalkNetwork
@@ -24,7 +24,7 @@ from planning.network.read import file_digest, load_network
 
 AREAS_PATH = DATA_DIR / "areas.yaml"
 DEFAULT_AREA = "xinjiekou"
-CACHE_VERSION = "4"  # bump when derivation changes, so old caches are rebuilt
+CACHE_VERSION = "5"  # bump when derivation changes, so old caches are rebuilt
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Area:
     sources: dict[str, str] = field(default_factory=dict)
     assumptions: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
     attribution: str = ""
+    osm_features: gpd.GeoDataFrame | None = None  # which OSM feature became which type (see derive)
 
     @property
     def crs(self):
@@ -54,9 +55,9 @@ class Area:
         return self.facilities[self.facilities["type"] == type_key]
 
     def missing_types(self, catalogue: dict[str, FacilityType]) -> list[str]:
-        """Facility types with no existing facility in this area: the user should upload them."""
+        """Life-circle facility types with no existing facility in this area: the user should upload them."""
         present = set(self.facilities["type"])
-        return [k for k in catalogue if k not in present]
+        return [k for k, ftype in catalogue.items() if k not in present and ftype.life_circle]
 
 
 def demo_areas() -> dict[str, dict]:
@@ -80,7 +81,7 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
         raise PlanningError("area_unknown", key=key, known=", ".join(areas))
     spec = areas[key]
     source = _source_path(spec["source"])
-    settings = hashlib.sha256(repr(sorted(spec.items())).encode()).hexdigest()[:8]
+    settings = hashlib.sha256(repr(sorted(spec.items())).encode() + CATALOGUE_PATH.read_bytes()).hexdigest()[:8]
     cache = Path(cache_folder or cache_dir()) / f"{key}-{file_digest(source)}-{settings}-v{CACHE_VERSION}.pickle"
     if cache.exists():
         with open(cache, "rb") as fh:
@@ -95,41 +96,82 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
 
 
 def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
-    """Build every layer of an area from one OSM extract (see :mod:`planning.areas.derive`)."""
+    """Build every layer of an area from one OSM extract (see :mod:`planning.areas.derive`).
+
+    ``spec`` holds the settings of one entry of ``data/areas.yaml`` (``bbox``, ``default_levels``,
+    ``floor_m2_per_person``, ``elderly_share``, ``community_population``, ``community_prefix``,
+    names and attribution).
+    """
     import pyrosm
 
     bbox = tuple(spec["bbox"]) if spec.get("bbox") else None
     network = load_network(source, bbox=bbox)
     osm = pyrosm.OSM(str(source), bounding_box=list(bbox) if bbox else None)
     buildings = osm.get_buildings().to_crs(network.crs)
-    demand = derive.residential_demand(buildings, spec["default_levels"], spec["floor_m2_per_person"],
-                                       spec["elderly_share"])
+    landuse = osm.get_landuse()
+    demand = derive.residential_demand(buildings, None if landuse is None else landuse.to_crs(network.crs),
+                                       spec["default_levels"], spec["floor_m2_per_person"], spec["elderly_share"])
     boundary = shapely.box(*bbox) if bbox else None
     boundary = gpd.GeoSeries([boundary], crs=4326).to_crs(network.crs).iloc[0] if boundary else None
     blocks = derive.street_blocks(network, boundary)
     communities = derive.communities_from_blocks(blocks, demand, spec["community_population"],
                                                  spec["community_prefix"])
     demand["community"] = derive.assign_community(demand, communities)
-    catalogue = load_catalogue()
-    tags = sorted({k for t in catalogue.values() for k in t.osm})
-    pois = osm.get_pois(custom_filter={k: True for k in tags})
-    facilities = derive.osm_facilities(pois.to_crs(network.crs), list(catalogue.values())) if pois is not None \
-        else derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+    types = list(load_catalogue().values())
+    found = osm.get_data_by_custom_criteria(custom_filter=derive.osm_feature_keys(types),
+                                            tags_as_columns=derive.osm_tag_keys(types))
+    found = gpd.GeoDataFrame(geometry=[], crs=4326) if found is None else found
+    osm_features = derive.match_osm_features(found.to_crs(network.crs), types)
     candidates = derive.block_candidates(blocks)
     candidates["community"] = derive.assign_community(candidates, communities)
     return Area(
         key=key, name_zh=spec["name_zh"], name_en=spec["name_en"], network=network, demand=demand,
-        communities=communities, facilities=facilities, candidates=candidates,
+        communities=communities, facilities=derive.osm_facilities(osm_features), candidates=candidates,
         sources={"network": "osm", "demand": "derived", "communities": "derived",
                  "facilities": "osm", "candidates": "derived"},
-        assumptions=[
-            warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
-                         share=spec["elderly_share"]),
-            warning_text("assumption_communities", population=spec["community_population"]),
-            warning_text("assumption_candidates"),
-        ],
-        attribution=spec["attribution"],
+        assumptions=[*_demand_assumptions(spec, demand, communities),
+                     _community_assumption(spec["community_population"], demand, communities),
+                     *_facility_assumptions(types),
+                     warning_text("assumption_candidates")],
+        attribution=spec["attribution"], osm_features=osm_features,
     )
+
+
+def _population_range(demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The fewest and the most residents in one community (residents by their ``community``)."""
+    people = demand.groupby("community")["population"].sum().reindex(communities["code"], fill_value=0.0)
+    return float(people.min()), float(people.max())
+
+
+def _demand_assumptions(spec: dict, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    km2 = communities.union_all().area / 1e6
+    return [
+        warning_text("assumption_demand", levels=spec["default_levels"], floor=spec["floor_m2_per_person"],
+                     share=spec["elderly_share"]),
+        warning_text("assumption_demand_found", tagged=int((demand["building"] != "yes").sum()),
+                     plain=int((demand["building"] == "yes").sum()), population=f"{demand['population'].sum():,.0f}",
+                     km2=f"{km2:.1f}", density=f"{demand['population'].sum() / km2:,.0f}" if km2 else "—"),
+    ]
+
+
+def _community_assumption(target: float, demand: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> tuple[str, str]:
+    low, high = _population_range(demand, communities)
+    return warning_text("assumption_communities", population=f"{target:,.0f}",
+                        most=f"{derive.MAX_COMMUNITY_FACTOR * target:,.0f}", n=len(communities),
+                        low=f"{low:,.0f}", high=f"{high:,.0f}")
+
+
+def _facility_assumptions(types: list[FacilityType]) -> list[tuple[str, str]]:
+    by_key = {t.key: t for t in types}
+    notes = [warning_text("assumption_facilities", meters=f"{derive.DUPLICATE_METERS:g}")]
+    for ftype in (t for t in types if not t.life_circle):
+        if ftype.counts_as:
+            counted = by_key[ftype.counts_as]
+            notes.append(warning_text("assumption_type_counted", name_zh=ftype.name_zh, name_en=ftype.name_en,
+                                      into_zh=counted.name_zh, into_en=counted.name_en, key=ftype.counts_as))
+        else:
+            notes.append(warning_text("assumption_type_apart", name_zh=ftype.name_zh, name_en=ftype.name_en))
+    return notes
 
 
 def facility_types_column(facilities: gpd.GeoDataFrame, catalogue: dict[str, FacilityType],
@@ -215,7 +257,7 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
             source="upload", name=facilities[name].fillna("").astype(str) if name else "")
         sources["facilities"] = Path(facilities_path).name
     else:
-        facilities = derive.osm_facilities(gpd.GeoDataFrame(geometry=[], crs=network.crs), [])
+        facilities = derive.no_facilities(network.crs)
         sources["facilities"] = "missing"
     candidates = derive.block_candidates(derive.street_blocks(network))
     candidates["community"] = derive.assign_community(candidates, communities)

@@ -69,7 +69,7 @@ def test_language_switch_to_english_keeps_across_pages(env):
 def test_coverage_table_lists_every_community_with_gaps_first(env):
     at = _app("coverage")
     table = at.dataframe[0].value
-    assert len(table) == 14 * 5  # 14 communities × 5 facility types
+    assert len(table) == 7 * 6  # 7 communities × 6 facility types
     covered = table.iloc[:, 4].to_numpy()
     assert covered[0] == 0 and (covered[:-1] <= covered[1:]).all()
 
@@ -181,9 +181,9 @@ def test_uploaded_network_and_facilities_replace_the_demo(env):
     import gzip
 
     import pandas as pd
-    from tests.support.data import MISSION_TOWN
 
     from planning.network.read import load_network
+    from tests.support.data import MISSION_TOWN
 
     net = load_network(MISSION_TOWN)
     lonlat = net.nodes_gdf().to_crs(4326).geometry.iloc[::90]

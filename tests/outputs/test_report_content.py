@@ -24,7 +24,7 @@ def data(demo_area):
 
 
 def test_clusters_account_for_every_resident_outside_the_tier(data):
-    for ftype in (t for t in data.types if t.key in data.present):
+    for ftype in (t for t in data.types if t.key in data.present and t.life_circle):
         demand = data.coverage.demand
         outside = served_weight(demand, ftype)[demand[f"minutes_to_{ftype.key}"] > ftype.tier_minutes].sum()
         assert data.clusters[f"uncovered_{ftype.key}"].sum() == pytest.approx(outside)
@@ -55,12 +55,21 @@ def test_threshold_decides_which_types_meet_their_tier(data):
                        if t.key == "overall").frame
         return overall[label("col_meets", "zh")].tolist()
 
-    present = sum(t.key in data.present for t in data.types)
-    assert verdicts(0.0).count("达标") == present
+    circle = [t.key for t in data.types if t.life_circle]
+    present = [k for k in data.present if k in circle]
+    assert verdicts(0.0).count("达标") == len(present)
     assert verdicts(1.01).count("达标") == 0
     assert verdicts(0.5).count("达标") == int((data.coverage.overall.set_index("type")["covered_at_tier"]
-                                             .loc[data.present] >= 0.5).sum())
-    assert verdicts(0.5).count("无设施数据") == len(data.types) - present
+                                             .loc[present] >= 0.5).sum())
+    assert verdicts(0.5).count("无设施数据") == len(circle) - len(present)
+
+
+def test_hospitals_are_shown_for_reference_not_judged_against_a_tier(data):
+    overall = next(t for s in assemble_report(data, "zh", share=0.0).sections for t in s.tables
+                   if t.key == "overall").frame
+    verdict = overall.set_index(label("col_type", "zh"))[label("col_meets", "zh")]
+    assert "hospital" in data.present and verdict["医院"] == "仅供参考（非生活圈设施）"
+    assert not any(k.startswith("uncovered_hospital") for k in data.clusters.columns)
 
 
 def test_unreachable_walk_times_print_as_beyond_sixty_minutes(data):

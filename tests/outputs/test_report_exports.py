@@ -9,6 +9,7 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 
+from planning.base.catalogue import load_catalogue
 from planning.cli.main import main
 from planning.outputs.reports import prepare_report_data, report_bytes
 from planning.outputs.reports.content import assemble_report
@@ -51,7 +52,7 @@ def test_geojson_files_are_wgs84_inside_the_area(data, tmp_path):
 
 def test_csv_tables_open_in_excel_with_chinese_headers(data, tmp_path):
     files = {p.stem: p for p in write_csv(tmp_path / "csv", assemble_report(data, "zh"))}
-    assert set(files) == {"overall", "clusters", "communities", "scenario_sites", "scenario_communities"}
+    assert set(files) == {"overall", "clusters", "communities", "scenario_sites", "scenario_communities", "osm_features"}
     assert files["overall"].read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     communities = pd.read_csv(files["communities"], encoding="utf-8-sig")
     assert len(communities) == len(data.area.communities) * len(data.types)
@@ -61,9 +62,9 @@ def test_csv_tables_open_in_excel_with_chinese_headers(data, tmp_path):
 
 def test_excel_has_one_sheet_per_table_and_numbers_stay_numbers(demo_area):
     book = load_workbook(io.BytesIO(report_bytes(demo_area, "xlsx", lang="zh")))
-    assert book.sheetnames == ["全区覆盖", "未覆盖集中区", "各社区覆盖"]
+    assert book.sheetnames == ["全区覆盖", "未覆盖集中区", "各社区覆盖", "OSM 要素清单"]
     sheet = book["各社区覆盖"]
-    assert sheet.max_row == 1 + len(demo_area.communities) * 5
+    assert sheet.max_row == 1 + len(demo_area.communities) * len(load_catalogue())
     header = [c.value for c in sheet[1]]
     share = sheet.cell(row=2, column=header.index("生活圈内覆盖") + 1)
     assert isinstance(share.value, (int, float)) and share.number_format == "0.0%"  # a number, not "0.0%" text

@@ -23,6 +23,7 @@ from planning.app.common import (
 )
 from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
 from planning.network.read import download_network
+from planning.outputs.reports.content import osm_features_table
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
@@ -119,6 +120,11 @@ st.dataframe(pd.DataFrame({t("col_type"): [f.name(lang()) for f in cat.values()]
              hide_index=True, width="stretch")
 for key in area.missing_types(cat):
     st.warning(t("area_missing_type", name=type_name(key)))
+listing = osm_features_table(area, list(cat.values()), lang())
+if listing is not None:
+    with st.expander(listing.title):
+        st.caption(listing.caption)
+        st.dataframe(listing.frame, hide_index=True, width="stretch")
 
 dropped = len(area.demand) - len(cov.demand)
 if dropped:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from planning.areas.build import Area
+from planning.base.catalogue import FacilityType
 from planning.base.walking import MAX_REPORTED_MINUTES
 from planning.outputs.formats import MEETS_SHARE
 from planning.outputs.reports.data import ReportData
@@ -117,6 +119,35 @@ def source_text(layer: str, origin: str, lang: str) -> str:
     return f"{name}：{where}" if lang == "zh" else f"{name}: {where}"
 
 
+def osm_features_table(area: Area, types: Sequence[FacilityType], lang: str) -> Table | None:
+    """Which OSM feature became which facility type, and which were left out and why (None
+    when the facilities did not come from OSM)."""
+    features = area.osm_features
+    if features is None or features.empty:
+        return None
+    names = {t.key: t.name(lang) for t in types}
+    order = {key: i for i, key in enumerate(names)}
+    rows = features[features["type"].isin(names)]
+    if rows.empty:
+        return None
+    rows = rows.assign(_order=rows["type"].map(order), _counted=~rows["status"].isin(["used", "counts_as"]))
+    rows = rows.sort_values(["_order", "_counted", "name", "osm_id"], kind="stable")
+    status = [label(f"osm_status_{s}", lang, detail=d, type=names.get(d, d))
+              for s, d in zip(rows["status"], rows["detail"])]
+    lon_lat = rows.geometry.to_crs(4326)
+    frame = pd.DataFrame({
+        label("col_type", lang): rows["type"].map(names).to_numpy(),
+        label("col_name", lang): rows["name"].to_numpy(),
+        label("col_osm_id", lang): rows["osm_id"].to_numpy(),
+        label("col_osm_match", lang): rows["osm_match"].to_numpy(),
+        label("col_osm_status", lang): status,
+        label("col_lon", lang): lon_lat.x.to_numpy(), label("col_lat", lang): lon_lat.y.to_numpy(),
+    })
+    kinds = dict(zip(frame.columns, ["text"] * 5 + ["coord", "coord"]))
+    return Table("osm_features", label("osm_features_title", lang), frame, kinds,
+                 caption=label("osm_features_caption", lang))
+
+
 def _type_name(data: ReportData, key: str, lang: str) -> str:
     return next((t.name(lang) for t in data.types if t.key == key), key)
 
@@ -125,7 +156,10 @@ def _names(data: ReportData, keys: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(_type_name(data, k, lang) for k in keys)
 
 
-def _meets_text(row: pd.Series, present: list[str], share: float, lang: str) -> str:
+def _meets_text(row: pd.Series, present: list[str], share: float, lang: str,
+                reference: frozenset = frozenset()) -> str:
+    if row["type"] in reference:
+        return label("meets_reference", lang)
     if row["type"] not in present:
         return label("no_data", lang)
     return label("meets_yes" if row["covered_at_tier"] >= share else "meets_no", lang)
@@ -149,7 +183,8 @@ def coverage_table(data: ReportData, rows: pd.DataFrame, key: str, title: str, l
     columns[label("col_covered_tier", lang)] = (rows["covered_at_tier"], "pct")
     columns[label("col_median", lang)] = (rows["median_minutes"], "minutes")
     columns[label("col_p90", lang)] = (rows["p90_minutes"], "minutes")
-    columns[label("col_meets", lang)] = (rows.apply(_meets_text, axis=1, args=(data.present, share, lang)), "text")
+    columns[label("col_meets", lang)] = (rows.apply(_meets_text, axis=1,
+                                                    args=(data.present, share, lang, _reference(data))), "text")
     frame = pd.DataFrame({name: values.to_numpy() for name, (values, _) in columns.items()})
     return Table(key, title, frame, {name: kind for name, (_, kind) in columns.items()}, caption=caption, sheet=sheet)
 
@@ -158,21 +193,30 @@ def _meeting(rows: pd.DataFrame, present: list[str], share: float) -> pd.Series:
     return rows["type"].isin(present) & (rows["covered_at_tier"] >= share)
 
 
+def _reference(data: ReportData) -> frozenset:
+    """Types shown for reference only (not life-circle facilities, e.g. hospitals): no tier to meet."""
+    return frozenset(t.key for t in data.types if not t.life_circle)
+
+
+def _life_circle(data: ReportData, rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[~rows["type"].isin(_reference(data))]
+
+
 def summary_section(data: ReportData, lang: str, share: float) -> Section:
     """Residents, facility types that meet their tier, facilities present and missing."""
-    area, overall = data.area, data.coverage.overall
+    area, overall = data.area, _life_circle(data, data.coverage.overall)
     ok = overall[_meeting(overall, data.present, share)]["type"]
     sep = "、" if lang == "zh" else ", "
     counts = area.facilities["type"].value_counts()
     paragraphs = [
         label("summary_people", lang, communities=len(area.communities),
               population=f"{area.demand['population'].sum():,.0f}", elderly=f"{area.demand['pop_60plus'].sum():,.0f}"),
-        label("summary_meets", lang, n_ok=len(ok), n_types=len(data.types),
+        label("summary_meets", lang, n_ok=len(ok), n_types=len(overall),
               ok_list=sep.join(_type_name(data, k, lang) for k in ok) or label("summary_none", lang)),
         label("summary_facilities", lang, counts=sep.join(
             f"{t.name(lang)} {int(counts.get(t.key, 0))}" for t in data.types)),
     ]
-    missing = [t.name(lang) for t in data.types if t.key not in data.present]
+    missing = [t.name(lang) for t in data.types if t.key not in data.present and t.life_circle]
     if missing:
         paragraphs.append(label("summary_missing", lang, types=sep.join(missing)))
     return Section(label("sec_summary", lang), paragraphs)
@@ -228,7 +272,7 @@ def clusters_table(data: ReportData, lang: str, top: int) -> Table:
 def clusters_section(data: ReportData, lang: str, top: int) -> Section:
     """The largest clusters, or why there are none; types with no facility data are named."""
     paragraphs = [label("clusters_none", lang)] if data.clusters.empty else []
-    missing = [_type_name(data, t.key, lang) for t in data.types if t.key not in data.present]
+    missing = [_type_name(data, t.key, lang) for t in data.types if t.key not in data.present and t.life_circle]
     if missing:
         paragraphs.append(label("clusters_excluded", lang, types=("、" if lang == "zh" else ", ").join(missing)))
     return Section(label("sec_clusters", lang, top=top), paragraphs, [clusters_table(data, lang, top)])
@@ -242,10 +286,11 @@ def community_sections(data: ReportData, lang: str, share: float) -> list[Sectio
                            with_community=True)
     sections = [Section(label("sec_communities", lang), [], [replace(every, printed=False)], page_break=True)]
     for code, rows in table.groupby("community", sort=True):
-        ok = _meeting(rows, data.present, share)
-        gaps = [_type_name(data, k, lang) for k in rows.loc[~ok, "type"]]
+        circle = _life_circle(data, rows)
+        ok = _meeting(circle, data.present, share)
+        gaps = [_type_name(data, k, lang) for k in circle.loc[~ok, "type"]]
         paragraphs = [label("community_people", lang, population=f"{rows['population'].iloc[0]:,.0f}",
-                            elderly=f"{rows['pop_60plus'].iloc[0]:,.0f}", n_ok=int(ok.sum()), n_types=len(rows))]
+                            elderly=f"{rows['pop_60plus'].iloc[0]:,.0f}", n_ok=int(ok.sum()), n_types=len(circle))]
         if gaps:
             paragraphs.append(label("community_gaps", lang, types=("、" if lang == "zh" else ", ").join(gaps)))
         title = f"{names.get(code, code)}（{code}）" if lang == "zh" else f"{names.get(code, code)} ({code})"
@@ -387,6 +432,10 @@ def assemble_report(data: ReportData, lang: str = "zh", figures: Mapping[str, Fi
         sections.append(scenario_section(data.scenario, lang, figures))
     if data.poll is not None:
         sections.append(poll_section(data.poll, lang))
+    listing = osm_features_table(area, data.types, lang)
+    if listing is not None:
+        sections.append(Section(label("sec_osm_features", lang), [listing.caption],
+                                [replace(listing, title="", caption="")], page_break=True))
     return ReportContent(
         lang=lang, title=f"{label('report_title', lang)} — {area.name(lang)}",
         subtitle=[label("generated", lang, date=(today or date.today()).isoformat()),

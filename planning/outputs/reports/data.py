@@ -28,7 +28,7 @@ class ReportData:
     present
         Keys of the facility types with at least one existing facility in the area.
     clusters
-        Uncovered clusters of every present type, largest first (see
+        Uncovered clusters of every present life-circle type, largest first (see
         :func:`planning.outputs.reports.clusters.uncovered_clusters`).
     isochrones
         Walking areas of the existing facilities: columns ``type``, ``minutes``.
@@ -84,8 +84,8 @@ def prepare_report_data(area: Area, types: list[FacilityType] | None = None,
     coverage = compute_coverage(area.network, area.demand, area.facilities, types, area.communities,
                                 tiers, speed_kmh)
     present = [t.key for t in types if len(area.facilities_of(t.key))]
-    clusters = uncovered_clusters(coverage.demand, [t for t in types if t.key in present], area.communities,
-                                  area.network, cell_m)
+    clusters = uncovered_clusters(coverage.demand, [t for t in types if t.key in present and t.life_circle],
+                                  area.communities, area.network, cell_m)
     return ReportData(area=area, types=types, present=present, coverage=coverage, clusters=clusters,
                       isochrones=walking_areas(area, types, tiers, speed_kmh), speed_kmh=speed_kmh,
                       cell_m=cell_m, scenario=scenario, poll=poll)

@@ -15,6 +15,7 @@ from optimize._program import LinearProgram, SolverOutcome, solve_program
 from optimize.reach import Reduction
 from optimize.result import Notice, OptimizeResult
 from planning.errors import PlanningError
+from planning.formatting import is_known, share_text
 
 FEASIBILITY_TOL = 1e-6
 
@@ -80,7 +81,8 @@ class LocationModel:
         self._verify(plan, outcome)
         notices = []
         if outcome.status == "time_limit":
-            notices.append(Notice.of("optimize_time_limit", limit=time_limit_s, gap=_percent(outcome.mip_gap)))
+            notices.append(Notice.of("optimize_time_limit", limit=f"{time_limit_s:g}", gap=share_text(outcome.mip_gap, decimals=2))
+                           if is_known(outcome.mip_gap) else Notice.of("optimize_time_limit_no_gap", limit=f"{time_limit_s:g}"))
         notices += self._notices(plan)
         return self._result(outcome.status, plan, outcome.mip_gap, outcome.solve_seconds, solver, notices)
 
@@ -134,10 +136,6 @@ class LocationModel:
         for column, values in plan.site_columns.items():
             sites[column] = values
         return sites
-
-
-def _percent(value: float) -> str:
-    return "?" if not np.isfinite(value) else f"{value:.2%}"
 
 
 def community_table(plan: Plan) -> pd.DataFrame | None:

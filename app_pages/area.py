@@ -13,6 +13,7 @@ from app_pages.common import (
     show_notes, t, type_name,
 )
 from planning.areas import DEFAULT_AREA, area_from_files, demo_areas
+from planning.formatting import UNKNOWN, count_text
 from planning.network import download_network
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -88,8 +89,8 @@ if cov is None:
 st.header(t("area_in_use", name=area.name(lang())))
 cat = catalogue()
 cols = st.columns(4)
-cols[0].metric(t("area_population"), f"{area.demand['population'].sum():,.0f}")
-cols[1].metric(t("area_pop60"), f"{area.demand['pop_60plus'].sum():,.0f}")
+cols[0].metric(t("area_population"), count_text(area.demand["population"].sum()))
+cols[1].metric(t("area_pop60"), count_text(area.demand["pop_60plus"].sum()) if "pop_60plus" in area.demand else UNKNOWN)
 cols[2].metric(t("area_communities"), len(area.communities))
 cols[3].metric(t("area_facilities"), len(area.facilities))
 

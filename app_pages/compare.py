@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import planning_errors, scenario_dir, show_error, t
+from app_pages.common import numeric_or_text, planning_errors, scenario_dir, show_error, t
 from planning.compare import compare_scenarios
 from planning.errors import PlanningError
+from planning.formatting import UNKNOWN, count_text, yuan_text
 from planning.scenarios import load_scenario
 
 st.title(t("page_compare"))
@@ -38,10 +39,17 @@ if comparison is None:
 
 summary = comparison.summary.set_index("scenario")
 st.subheader(t("compare_summary"))
-st.dataframe(summary.rename(columns={
-    "sites": t("col_sites"), "cost_yuan": t("col_cost_yuan"), "newly_covered": t("col_newly"),
-    "newly_covered_60_plus": t("col_newly60"), "cost_yuan_vs_reference": t("col_cost_vs_ref"),
-}), width="stretch")
+shown = pd.DataFrame({
+    t("col_sites"): summary["sites"],
+    t("col_cost_yuan"): numeric_or_text(summary["cost_yuan"], lambda v, lang: yuan_text(v, lang, unit=False), decimals=0),
+    t("col_newly"): numeric_or_text(summary["newly_covered"], count_text, decimals=0),
+    t("col_newly60"): numeric_or_text(summary["newly_covered_60_plus"], count_text, decimals=0),
+    t("col_cost_vs_ref"): numeric_or_text(summary["cost_yuan_vs_reference"], count_text, decimals=0),
+}, index=summary.index)
+st.dataframe(shown, width="stretch")
+unpriced = summary.index[summary["cost_yuan"].isna()].tolist()
+if unpriced:
+    st.caption(t("compare_cost_unknown", names=t("list_sep").join(unpriced)))
 
 left, right = st.columns(2)
 with left:
@@ -50,15 +58,18 @@ with left:
         columns={"newly_covered": t("col_newly"), "newly_covered_60_plus": t("col_newly60")}), stack=False)
 with right:
     st.markdown(f"**{t('compare_chart_cost')}**")
-    st.bar_chart((summary["cost_yuan"] / 10_000).rename(t("col_cost_wan")))
+    st.bar_chart((summary["cost_yuan"].dropna() / 10_000).rename(t("col_cost_wan")))
 
 st.subheader(t("compare_communities"))
 st.caption(t("compare_communities_help", reference=labels[0]))
 diff = comparison.communities.pivot_table(index=["community", "type", "tier_minutes"], columns="scenario",
-                                          values="newly_covered", aggfunc="sum")[labels]
-st.dataframe(diff.reset_index().rename(columns={"community": t("col_community"), "type": t("col_type"),
-                                                "tier_minutes": t("col_tier")}),
+                                          values="newly_covered", aggfunc="sum")[labels].reset_index()
+diff[labels] = diff[labels].apply(numeric_or_text, args=(count_text,), decimals=0)
+st.dataframe(diff.rename(columns={"community": t("col_community"), "type": t("col_type"),
+                                  "tier_minutes": t("col_tier")}),
              hide_index=True, width="stretch")
+if diff[labels].astype(str).eq(UNKNOWN).any(axis=None):
+    st.caption(t("compare_type_not_in_plan"))
 
 st.subheader(t("compare_sites"))
 sites = comparison.sites.rename(columns={"id": t("col_site"), "type": t("col_type")})

@@ -156,5 +156,5 @@ def community_table(plan: Plan) -> pd.DataFrame | None:
     table = frame.groupby(keys, sort=True).sum().reset_index()
     population = table["population"].where(table["population"] > 0)
     for column in ("coverage_before", "coverage_after"):
-        table[column] = (table[column] / population).fillna(1.0)
+        table[column] = table[column] / population  # NaN: nobody there to serve (not "100 % covered")
     return table

@@ -51,7 +51,7 @@ class OptimizeResult:
     community_coverage
         Per community: ``population``, ``coverage_before``, ``coverage_after``
         (and ``type`` for multi-type models; p-median: ``population``, ``mean_walk_minutes``);
-        ``None`` without community labels.
+        shares are NaN for a community with nobody to serve; ``None`` without community labels.
     mip_gap
         Relative gap the solver proved (0 when optimal, NaN when unknown).
     build_seconds, solve_seconds

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest_voting import SECRET, make_scenario
-from planning.scenarios import ModelSettings, save_scenario
+from conftest_voting import SECRET
+from display_checks import LEGACY_NAME, legacy_p_median_plan, meaningless
+from planning.scenarios import save_scenario
 from planning.voting import VotingService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-MEANINGLESS = re.compile(r"\b(?:inf|Infinity|nan|NaN|None)\b")
 # Every string drawn on a canvas (the tables' cells), recorded in each frame as it is drawn.
 RECORD_CANVAS_TEXT = """(() => {
   const drawn = []; window.__canvasTexts = drawn;
@@ -40,7 +40,6 @@ RECORD_CANVAS_TEXT = """(() => {
   CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
     drawn.push(String(text)); return fillText.call(this, text, ...rest); };
 })();"""
-LEGACY_NAME = "旧版 P 中位方案"
 
 
 def _free_port() -> int:
@@ -49,21 +48,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _legacy_p_median_plan():
-    """A plan as saved before costs could be unknown: p-median, every cost written as 0 yuan."""
-    plan = make_scenario(LEGACY_NAME, ["s1", "s2"], 0.5)
-    model = ModelSettings(**{**plan.model.model_dump(), "name": "p_median", "gap": None})
-    sites = [s.model_copy(update={"cost_yuan": 0.0}) for s in plan.sites]
-    return plan.model_copy(update={"model": model, "sites": sites, "cost_yuan": 0.0})
-
-
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("display")
     env = {**os.environ, "PLANNING_SCENARIO_DIR": str(tmp / "scenarios"), "PLANNING_DB": str(tmp / "votes.sqlite"),
            "SHENGHUOQUAN_CONFIG_DIR": str(tmp / "config")}
     env.pop("DATABASE_URL", None)
-    save_scenario(_legacy_p_median_plan(), tmp / "scenarios")
+    save_scenario(legacy_p_median_plan(), tmp / "scenarios")
     return env, tmp
 
 
@@ -130,7 +121,7 @@ def _check(page, name: str) -> str:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"display-{name}.png"), full_page=True)
     text = _visible_text(page)
-    found = [text[max(m.start() - 40, 0):m.end() + 40].replace("\n", " ") for m in MEANINGLESS.finditer(text)]
+    found = meaningless(text)
     assert not found, f"{name}: {found[:5]}"
     return text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import numeric_or_text, planning_errors, scenario_dir, show_error, t
+from app_pages.common import lang, numeric_or_text, planning_errors, scenario_dir, show_error, t
 from planning.compare import compare_scenarios
 from planning.errors import PlanningError
 from planning.formatting import UNKNOWN, count_text, yuan_text
@@ -37,6 +37,8 @@ with planning_errors():
 if comparison is None:
     st.stop()
 
+type_names = {key: ftype.name_en if lang() == "en" and ftype.name_en else ftype.name_zh
+              for scenario in scenarios for key, ftype in scenario.facility_types.items()}
 summary = comparison.summary.set_index("scenario")
 st.subheader(t("compare_summary"))
 shown = pd.DataFrame({
@@ -45,7 +47,7 @@ shown = pd.DataFrame({
     t("col_newly"): numeric_or_text(summary["newly_covered"], count_text, decimals=0),
     t("col_newly60"): numeric_or_text(summary["newly_covered_60_plus"], count_text, decimals=0),
     t("col_cost_vs_ref"): numeric_or_text(summary["cost_yuan_vs_reference"], count_text, decimals=0),
-}, index=summary.index)
+}, index=summary.index.rename(t("col_scenario")))
 st.dataframe(shown, width="stretch")
 unpriced = summary.index[summary["cost_yuan"].isna()].tolist()
 if unpriced:
@@ -65,6 +67,7 @@ st.caption(t("compare_communities_help", reference=labels[0]))
 diff = comparison.communities.pivot_table(index=["community", "type", "tier_minutes"], columns="scenario",
                                           values="newly_covered", aggfunc="sum")[labels].reset_index()
 diff[labels] = diff[labels].apply(numeric_or_text, args=(count_text,), decimals=0)
+diff["type"] = diff["type"].map(type_names).fillna(diff["type"])
 st.dataframe(diff.rename(columns={"community": t("col_community"), "type": t("col_type"),
                                   "tier_minutes": t("col_tier")}),
              hide_index=True, width="stretch")
@@ -72,5 +75,6 @@ if diff[labels].astype(str).eq(UNKNOWN).any(axis=None):
     st.caption(t("compare_type_not_in_plan"))
 
 st.subheader(t("compare_sites"))
-sites = comparison.sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
+sites = comparison.sites.assign(type=comparison.sites["type"].map(type_names).fillna(comparison.sites["type"]))
+sites = sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
 st.dataframe(pd.DataFrame(sites), hide_index=True, width="stretch")

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from display_checks import LEGACY_NAME, legacy_p_median_plan, meaningless
+from planning.catalogue import load_catalogue
 from planning.reports import prepare_report_data
 from planning.reports.build import render
 from planning.reports.content import assemble_report
@@ -36,7 +37,6 @@ from planning.scenarios import save_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-CODE = "C03"  # a community with 15-minute 社区卫生服务站 coverage strictly between 0 and 100 %
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="apt-get install poppler-utils")
 
 
@@ -114,11 +114,9 @@ def _percents(line: str) -> list[str]:
     return re.findall(r"\d+\.\d%", line)
 
 
-def _pdf_row(text: str, start: str, end: str, first_word: str) -> str:
-    """The table line starting with ``first_word`` between the lines holding ``start`` and ``end``."""
-    section = text[text.index(start) + len(start):]
-    section = section[:section.index(end)] if end in section else section
-    return next(line for line in section.splitlines() if line.startswith(first_word))
+def _pdf_row(text: str, after: str, first_word: str) -> str:
+    """The first table line starting with ``first_word`` after the heading ``after`` (``pdftotext -layout``)."""
+    return next(line for line in text[text.index(after):].splitlines() if line.startswith(first_word))
 
 
 def _app_texts(at: AppTest) -> list[str]:
@@ -151,26 +149,27 @@ def test_overall_clinic_share_is_the_same_in_cli_app_pdf_and_geopackage(env, pdf
     cli_share = _percents(next(line for line in cli.stdout.splitlines() if line.strip().startswith("社区卫生服务站")))[2]
     at = _clinic_at_15_minutes(_app("coverage"))
     app_share = _widget(at.metric, "社区卫生服务站（15 分钟）").value
-    pdf_share = _percents(_pdf_row(pdf_text, "三、全区覆盖", "四、", "社区卫生服务站"))[2]
+    pdf_share = _percents(_pdf_row(pdf_text, "三、全区覆盖", "社区卫生服务站"))[2]
     summary = gpd.read_file(gpkg, layer="summary").set_index("type")
     gpkg_share = _percent(summary.loc["clinic", "covered_15min"])
     assert cli_share == app_share == pdf_share == gpkg_share, (cli_share, app_share, pdf_share, gpkg_share)
 
 
 def test_one_communitys_clinic_share_is_the_same_in_app_pdf_geopackage_and_csv(env, pdf_text, gpkg, demo_area):
-    name = demo_area.communities.set_index("code").loc[CODE, "name"]
     communities = gpd.read_file(gpkg, layer="communities").set_index("code")
-    value = communities.loc[CODE, "clinic_covered_15min"]
-    assert 0 < value < 1 and round(value * 100, 1) != round(value * 100)  # 0 or 1 decimal would differ
-    gpkg_share = _percent(value)
+    shares = communities["clinic_covered_15min"]
+    # a community whose share reads differently with 0 and 1 decimals, so a rounding mismatch shows
+    code = next(c for c, v in shares.items() if 0 < v < 1 and round(v * 100, 1) != round(v * 100))
+    name = communities.loc[code, "name"]
+    gpkg_share = _percent(shares[code])
 
     at = _clinic_at_15_minutes(_app("coverage"))
     table = at.dataframe[0]
     row = table.value.index[table.value["社区"] == name][0]
     app_share = _shown(table, "覆盖率", table.value.index.get_loc(row))
-    pdf_share = _percents(_pdf_row(pdf_text, f"（{CODE}）", "（C", "社区卫生服务站"))[2]
+    pdf_share = _percents(_pdf_row(pdf_text, f"{name}（{code}）", "社区卫生服务站"))[2]
     csv = pd.read_csv(io.BytesIO(_coverage_download(demo_area)[1]), encoding="utf-8-sig")
-    csv_row = csv[(csv["community"] == CODE) & (csv["type"] == "clinic")].iloc[0]
+    csv_row = csv[(csv["community"] == code) & (csv["type"] == "clinic")].iloc[0]
     csv_share = _percent(csv_row["covered_15min"])
     assert gpkg_share == app_share == pdf_share == csv_share, (gpkg_share, app_share, pdf_share, csv_share)
 
@@ -204,7 +203,7 @@ def test_no_app_table_cell_or_text_is_meaningless(env):
     assert not meaningless("\n".join(mclp + p_median))
     assert any("平均步行" in text for text in p_median) and not any("100.0%" in text for text in p_median)
     costs = siting.dataframe[0].value["造价（万元）"]
-    assert (costs == 80).all()  # the catalogue's 800,000 yuan per 社区食堂, not 0 or None
+    assert (costs == load_catalogue()["meal_hall"].default_cost_yuan / 10_000).all()  # the catalogue's, not 0/None
 
     compare = _app("compare")
     assert not meaningless("\n".join(_app_texts(compare))) and not _bad_cells(compare)

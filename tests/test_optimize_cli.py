@@ -11,6 +11,7 @@ import osmnx as ox
 import pyogrio
 import pytest
 
+from planning.catalogue import load_catalogue
 from planning.cli import main
 
 NETWORK = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks" / "MissionTown.graphml.gz"
@@ -56,7 +57,8 @@ def test_p_median_prints_the_average_walk_and_writes_costs_and_walk_minutes(poin
     printed = capsys.readouterr().out
     assert "平均步行" in printed and "on average" in printed
     assert not re.search(r"\b(?:inf|nan|None)\b|100\.0%", printed), printed  # not "0.0% → 100.0%, gap nan%"
-    assert (gpd.read_file(out, layer="chosen_sites")["cost_yuan"] == 1_500_000).all()  # the catalogue's cost
+    clinic = load_catalogue()["clinic"]
+    assert (gpd.read_file(out, layer="chosen_sites")["cost_yuan"] == clinic.default_cost_yuan).all()  # not 0
     demand = gpd.read_file(out, layer="demand")
     assert "walk_minutes" in demand and "covered_after" not in demand
 

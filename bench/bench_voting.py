@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from scenarios.scenario import save_scenario  # noqa: E402
 from scenarios.voting import VotingService  # noqa: E402
-from tests.support.postgres import postgres_bin_dir, throwaway_postgres
-from tests.support.voting import SECRET, make_scenario
+from tests.support.postgres import postgres_bin_dir, throwaway_postgres  # noqa: E402
+from tests.support.voting import SECRET, make_scenario  # noqa: E402
 
 
 def run(url: str, files: list[Path], ballots: int, clients: int) -> dict[str, float]:

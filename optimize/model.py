@@ -15,6 +15,7 @@ from optimize.program import LinearProgram, SolverOutcome, solve_program
 from optimize.reach import Reduction
 from optimize.result import Notice, OptimizeResult
 from planning.base.errors import PlanningError
+from planning.base.formatting import is_known, share_text
 
 FEASIBILITY_TOL = 1e-6
 
@@ -80,7 +81,8 @@ class LocationModel:
         self._verify(plan, outcome)
         notices = []
         if outcome.status == "time_limit":
-            notices.append(Notice.of("optimize_time_limit", limit=time_limit_s, gap=_percent(outcome.mip_gap)))
+            notices.append(Notice.of("optimize_time_limit", limit=f"{time_limit_s:g}", gap=share_text(outcome.mip_gap, decimals=2))
+                           if is_known(outcome.mip_gap) else Notice.of("optimize_time_limit_no_gap", limit=f"{time_limit_s:g}"))
         notices += self._notices(plan)
         return self._result(outcome.status, plan, outcome.mip_gap, outcome.solve_seconds, solver, notices)
 
@@ -136,10 +138,6 @@ class LocationModel:
         return sites
 
 
-def _percent(value: float) -> str:
-    return "?" if not np.isfinite(value) else f"{value:.2%}"
-
-
 def community_table(plan: Plan) -> pd.DataFrame | None:
     if plan.communities is None:
         return None
@@ -158,5 +156,5 @@ def community_table(plan: Plan) -> pd.DataFrame | None:
     table = frame.groupby(keys, sort=True).sum().reset_index()
     population = table["population"].where(table["population"] > 0)
     for column in ("coverage_before", "coverage_after"):
-        table[column] = (table[column] / population).fillna(1.0)
+        table[column] = table[column] / population  # NaN: nobody there to serve (not "100 % covered")
     return table

@@ -35,7 +35,7 @@ from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.p_median_start import greedy_nearest, improve_by_swaps
 from optimize.program import LinearProgram, SolverOutcome, rows
 from optimize.reach import Reduction, check_reach, merge_demand, unreachable
-from optimize.result import Notice
+from optimize.result import Notice, OptimizeResult
 from planning.base.errors import PlanningError
 
 
@@ -170,6 +170,14 @@ class PMedian(LocationModel):
             details={"assigned_site": site, "walk_seconds": seconds, "mean_walk_seconds": float(weighted.sum() / self.weights.sum())},
         )
 
+    def _result(self, status, plan: Plan, gap, solve_seconds, solver, notices) -> OptimizeResult:
+        """p-median has no coverage tier (everyone walks to an open site): coverage is NaN, and
+        each community gets its residents' mean walk to their nearest open site instead."""
+        result = super()._result(status, plan, gap, solve_seconds, solver, notices)
+        result.coverage_before = result.coverage_after = float("nan")
+        result.community_coverage = _mean_walk_by_community(plan)
+        return result
+
     def _plan_nothing(self) -> Plan:
         zeros = np.zeros(len(self.weights))
         return Plan(np.array([], dtype=int), float("nan"), self.weights, zeros, zeros, communities=self.communities)
@@ -192,6 +200,19 @@ class PMedian(LocationModel):
             raise self._violation("a demand point has no open site within reach")
         if plan.objective > outcome.objective + FEASIBILITY_TOL * max(1.0, outcome.objective):
             raise self._violation(f"solver claims {outcome.objective:.3f}, nearest open sites give {plan.objective:.3f}")
+
+
+def _mean_walk_by_community(plan: Plan) -> pd.DataFrame | None:
+    """Per community: people and their population-weighted mean walk (minutes) to the nearest open site."""
+    if plan.communities is None or "walk_seconds" not in plan.details:
+        return None
+    seconds = plan.details["walk_seconds"]
+    people = np.where(np.isfinite(seconds), plan.weights, 0.0)
+    frame = pd.DataFrame({"community": plan.communities, "population": plan.weights,
+                          "reached": people, "walk": np.where(people > 0, seconds, 0.0) * people})
+    table = frame.groupby("community", sort=True).sum().reset_index()
+    table["mean_walk_minutes"] = table["walk"] / table["reached"].where(table["reached"] > 0) / 60
+    return table[["community", "population", "mean_walk_minutes"]]
 
 
 def _assignment_start(merged: sp.csr_array, opened: np.ndarray) -> np.ndarray:

@@ -9,6 +9,13 @@ import pandas as pd
 
 from optimize.reach import Reduction
 from planning.base.errors import warning_text
+from planning.base.formatting import (
+    is_known,
+    minutes_text,
+    number_text,
+    share_text,
+    word,
+)
 
 _SOLVED = ("optimal", "time_limit")
 
@@ -45,10 +52,12 @@ class OptimizeResult:
         Chosen candidate rows (a GeoDataFrame with its ``id`` column when candidates were
         given as one) plus ``candidate_index`` and model columns (``type``, ``spaces`` …).
     coverage_before, coverage_after
-        Population-weighted share of demand covered before / after the new sites (0–1).
+        Population-weighted share of demand covered before / after the new sites (0–1);
+        NaN for a model without a coverage tier (p-median: see ``details["mean_walk_seconds"]``).
     community_coverage
         Per community: ``population``, ``coverage_before``, ``coverage_after``
-        (and ``type`` for multi-type models); ``None`` without community labels.
+        (and ``type`` for multi-type models; p-median: ``population``, ``mean_walk_minutes``);
+        shares are NaN for a community with nobody to serve; ``None`` without community labels.
     mip_gap
         Relative gap the solver proved (0 when optimal, NaN when unknown).
     build_seconds, solve_seconds
@@ -93,15 +102,22 @@ class OptimizeResult:
         return self.sites["candidate_index"].to_numpy()
 
     def explain(self, lang: str = "zh") -> str:
-        """Plain-language summary of the outcome and every notice, in ``"zh"`` or ``"en"``."""
-        summary = Notice.of(
-            f"optimize_status_{self.status}",
+        """Plain-language summary of the outcome and every notice, in ``"zh"`` or ``"en"``.
+
+        A model without a coverage tier (p-median) is summarised by the residents' average walk
+        to their nearest new site; a gap the solver did not report reads "未知 / unknown".
+        """
+        mean_seconds = self.details.get("mean_walk_seconds")
+        by_walk = self.status in _SOLVED and mean_seconds is not None and not is_known(self.coverage_after)
+        zh, en = warning_text(
+            f"optimize_status_{self.status}" + ("_walk" if by_walk else ""),
             model=self.model,
             n_sites=len(self.sites),
-            objective=f"{self.objective:,.1f}",
-            before=f"{self.coverage_before:.1%}",
-            after=f"{self.coverage_after:.1%}",
-            gap=f"{self.mip_gap:.2%}",
+            objective=number_text(self.objective),
+            before=share_text(self.coverage_before),
+            after=share_text(self.coverage_after),
+            gap=share_text(self.mip_gap, decimals=2) if is_known(self.mip_gap) else word("not_known", lang),
+            minutes=minutes_text(mean_seconds / 60 if by_walk else None),
         )
-        lines = [summary] + self.notices
-        return "\n".join(n.zh if lang == "zh" else n.en for n in lines)
+        lines = [zh if lang == "zh" else en] + [n.zh if lang == "zh" else n.en for n in self.notices]
+        return "\n".join(lines)

@@ -3,7 +3,9 @@
 :class:`SitingData` places residents and candidate sites on the walking network once and
 builds each tier's reach set when first asked; :func:`build_model` turns a model name, the
 facility types and the user's parameters into one of the model classes; :func:`plan_coverage`
-counts the people within each type's tier before and after a plan, per community.
+counts the people within each type's tier before and after a plan, per community, and
+:func:`tier_coverage` turns that into the shares a model without a tier (p-median) lacks;
+:func:`priced` gives every chosen site its cost.
 """
 from __future__ import annotations
 
@@ -162,3 +164,40 @@ def plan_coverage(data: SitingData, sites: pd.DataFrame, types: list[FacilityTyp
             "covered_60_plus_before": pop60 * before, "covered_60_plus_after": pop60 * after,
         }))
     return pd.concat(frames).groupby(["community", "type", "tier_minutes"], as_index=False).sum()
+
+
+def priced(data: SitingData, sites: pd.DataFrame, types: list[FacilityType]) -> pd.DataFrame:
+    """``sites`` with ``cost_yuan`` for every site: the model's own cost where it gives one
+    (parking: fixed + per space), else the candidate's ``cost_yuan`` column, else the type's
+    catalogue ``default_cost_yuan``. Models without costs (p-median) are priced the same way."""
+    given = sites["cost_yuan"] if "cost_yuan" in sites else pd.Series(np.nan, index=sites.index)
+    keys = sites["type"] if "type" in sites else pd.Series(types[0].key, index=sites.index)
+    costs = pd.Series(np.nan, index=sites.index)
+    for ftype in types:
+        mine = (keys == ftype.key).to_numpy()
+        values = data.candidate_values("cost_yuan", ftype.default_cost_yuan)
+        costs[mine] = values[sites["candidate_index"].to_numpy()[mine]]
+    return sites.assign(cost_yuan=given.astype(float).fillna(costs))
+
+
+def tier_coverage(data: SitingData, sites: pd.DataFrame,
+                  types: list[FacilityType]) -> tuple[float, float, pd.DataFrame]:
+    """Share of the residents each type serves within its tier, before and after ``sites``.
+
+    Returns
+    -------
+    before, after
+        Shares (0–1) over every type and community.
+    communities
+        Per type and community: ``population`` (residents served), ``coverage_before``,
+        ``coverage_after`` (NaN where the community has none of the residents served).
+    """
+    rows = plan_coverage(data, sites, types)
+    elderly = rows["type"].map({t.key: t.serves == "elderly" and "pop_60plus" in data.demand for t in types})
+    pick = {part: rows[f"covered_60_plus_{part}"].where(elderly, rows[f"covered_{part}"]) for part in ("before", "after")}
+    served = rows["population_60_plus"].where(elderly, rows["population"])
+    total = served.sum()
+    table = pd.DataFrame({"type": rows["type"], "community": rows["community"], "population": served,
+                          **{f"coverage_{part}": pick[part] / served.where(served > 0) for part in pick}})
+    shares = [float(pick[part].sum() / total) if total > 0 else float("nan") for part in ("before", "after")]
+    return shares[0], shares[1], table

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planning.base.errors import PlanningError
-from scenarios.scenario import Scenario, coverage_frame, sites_frame
+from scenarios.scenario import Scenario, coverage_frame, plan_cost_yuan, sites_frame
 
 _KEYS = ["type", "tier_minutes"]
 
@@ -26,6 +26,7 @@ class Comparison:
     summary
         One row per scenario: sites, cost_yuan, people and people 60+ newly covered
         (summed over facility types and tiers), and the change in cost vs the reference.
+        A cost that is not given is NaN, and so is its difference: unknown is never 0.
     sites
         One row per site id: type, lon, lat, one boolean column per scenario, and
         ``status`` per non-reference scenario (``added``/``removed``/``kept``) in ``status_<label>``.
@@ -105,7 +106,7 @@ def _summary(scenarios: Sequence[Scenario], labels: list[str], overall: pd.DataF
         {
             "scenario": labels,
             "sites": [len(s.sites) for s in scenarios],
-            "cost_yuan": [s.cost_yuan for s in scenarios],
+            "cost_yuan": pd.Series([plan_cost_yuan(s) for s in scenarios], dtype=float),
         }
     ).join(gains, on="scenario")
     summary["cost_yuan_vs_reference"] = summary["cost_yuan"] - summary["cost_yuan"].iloc[0]

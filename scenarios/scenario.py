@@ -69,13 +69,13 @@ class ModelSettings(_Strict):
 
 
 class Site(_Strict):
-    """One chosen site in WGS84 degrees."""
+    """One chosen site in WGS84 degrees; ``cost_yuan`` is None when nobody gave its cost."""
 
     id: str
     type: str
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
-    cost_yuan: float = Field(ge=0)
+    cost_yuan: float | None = Field(default=None, ge=0)
     capacity: float | None = Field(default=None, ge=0)
 
 
@@ -122,7 +122,11 @@ class Metrics(_Strict):
 
 
 class Scenario(_Strict):
-    """A complete planning scenario (schema version 1)."""
+    """A complete planning scenario (schema version 1).
+
+    ``cost_yuan`` is the total cost, None when the cost of any site is not given (unknown is
+    not 0; read it with :func:`plan_cost_yuan`).
+    """
 
     schema_version: Literal[1] = SCHEMA_VERSION
     name: str = Field(min_length=1)
@@ -134,7 +138,7 @@ class Scenario(_Strict):
     model: ModelSettings
     sites: list[Site]
     metrics: Metrics
-    cost_yuan: float = Field(ge=0)
+    cost_yuan: float | None = Field(default=None, ge=0)
     digest: str = ""
 
     @model_validator(mode="after")
@@ -187,11 +191,11 @@ def build_scenario(
     Parameters
     ----------
     sites
-        Rows with ``id, type, lon, lat, cost_yuan`` and optional ``capacity``.
+        Rows with ``id, type, lon, lat`` and optional ``cost_yuan`` (None/NaN: not given) and ``capacity``.
     overall, communities
         Coverage rows (see :class:`CoverageRow`); community rows add ``community``.
     cost_yuan
-        Total cost in yuan; defaults to the sum of the site costs.
+        Total cost in yuan; defaults to the sum of the site costs, or None when any is not given.
 
     Raises
     ------
@@ -209,7 +213,7 @@ def build_scenario(
         "model": dict(model),
         "sites": site_rows,
         "metrics": {"overall": _records(overall), "communities": _records(communities)},
-        "cost_yuan": cost_yuan if cost_yuan is not None else sum(r["cost_yuan"] for r in site_rows),
+        "cost_yuan": cost_yuan if cost_yuan is not None else _total_cost(site_rows),
     }
     return _validate(raw, "<build_scenario>")
 
@@ -286,6 +290,15 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def plan_cost_yuan(scenario: Scenario) -> float | None:
+    """The plan's total cost in yuan, or None when it is not given.
+
+    Files saved before a cost could be "not given" recorded 0 yuan for p-median plans, whose
+    model carries no cost; a 0 there means "not given" and reads so.
+    """
+    return None if _unpriced_legacy(scenario) else scenario.cost_yuan
+
+
 def coverage_frame(scenario: Scenario) -> pd.DataFrame:
     """All coverage rows (overall rows have ``community`` = None) as one DataFrame."""
     rows = [r.model_dump() for r in [*scenario.metrics.overall, *scenario.metrics.communities]]
@@ -293,8 +306,20 @@ def coverage_frame(scenario: Scenario) -> pd.DataFrame:
 
 
 def sites_frame(scenario: Scenario) -> pd.DataFrame:
-    """The chosen sites as a DataFrame (lon/lat in WGS84 degrees)."""
-    return pd.DataFrame([s.model_dump() for s in scenario.sites], columns=list(Site.model_fields))
+    """The chosen sites as a DataFrame (lon/lat in WGS84 degrees; ``cost_yuan`` NaN when not given)."""
+    frame = pd.DataFrame([s.model_dump() for s in scenario.sites], columns=list(Site.model_fields))
+    frame["cost_yuan"] = np.nan if _unpriced_legacy(scenario) else frame["cost_yuan"].astype(float)
+    return frame
+
+
+def _total_cost(site_rows: list[dict[str, Any]]) -> float | None:
+    costs = [row.get("cost_yuan") for row in site_rows]
+    return None if any(c is None or _is_missing(c) for c in costs) else float(sum(costs))
+
+
+def _unpriced_legacy(scenario: Scenario) -> bool:
+    return (scenario.model.name == "p_median" and bool(scenario.sites) and scenario.cost_yuan == 0
+            and all(site.cost_yuan == 0 for site in scenario.sites))
 
 
 def _validate(raw: dict[str, Any], where: str) -> Scenario:

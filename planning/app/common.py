@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +21,13 @@ from planning.areas.build import DEFAULT_AREA, Area, load_demo_area
 from planning.base import paths
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.errors import PlanningError
+from planning.base.formatting import (
+    UNKNOWN,
+    count_text,
+    export_numbers,
+    share_text,
+    wan_yuan_text,
+)
 from planning.base.text import LANGUAGES, normalise_language, ui_text
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.isochrones import isochrones
@@ -27,6 +35,7 @@ from planning.coverage.residents import compute_coverage, served_weight
 from planning.network.snapping import snap_points
 from planning.outputs.exports import write_coverage_gpkg
 from planning.outputs.maps.layers import MapLabels
+from scenarios.scenario import plan_cost_yuan
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
 
@@ -180,7 +189,7 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
         path = Path(tmp) / "coverage.gpkg"
         write_coverage_gpkg(path, result, _area.communities, list(catalogue().values()))
         gpkg = path.read_bytes()
-    return gpkg, result.by_community.to_csv(index=False).encode("utf-8-sig")
+    return gpkg, export_numbers(result.by_community).to_csv(index=False).encode("utf-8-sig")
 
 
 # -- map layers -------------------------------------------------------------------------
@@ -191,11 +200,12 @@ def map_labels() -> MapLabels:
 
 
 def community_layer(area: Area, cov, type_key: str, tier: float | None) -> gpd.GeoDataFrame:
-    """Community polygons with ``covered_share`` of one type at a tier (None: the type's own tier)."""
+    """Community polygons with ``covered_share`` of one type at a tier (None: the type's own tier);
+    NaN where it cannot be computed (nobody the type serves lives there)."""
     rows = cov.by_community[cov.by_community["type"] == type_key].set_index("community")
     column = "covered_at_tier" if tier is None else f"covered_{tier:g}min"
     layer = area.communities[["code", "name", "geometry"]].copy()
-    layer["covered_share"] = layer["code"].map(rows[column]).fillna(0.0).to_numpy()
+    layer["covered_share"] = layer["code"].map(rows[column]).to_numpy()
     return layer
 
 
@@ -228,8 +238,29 @@ def draw_map(communities, key: str, height: int = 520, **layers) -> None:
         show_map(m, key=key, returned_objects=[], height=height)
 
 
-def percent(value: float) -> str:
-    return "—" if value is None or not np.isfinite(value) else f"{value:.0%}"
+# -- numbers as people read them (planning.base.formatting, in the chosen language) ----------------
+
+def share(value) -> str:
+    """42.7% — "—" when it cannot be computed."""
+    return share_text(value, lang())
+
+
+def numeric_or_text(values: pd.Series, text: Callable[..., str], scale: float = 1.0,
+                    decimals: int = 1) -> pd.Series:
+    """``values × scale`` rounded to ``decimals`` when every value is known (the column sorts as
+    numbers), else every value as ``text(value, lang)``: a table cell never shows None, NaN or
+    Infinity ("—", "超过 60 分钟" or "未填写" instead)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all() and np.isfinite(numbers).all():
+        rounded = (numbers * scale).round(decimals)
+        return rounded.astype("int64") if decimals == 0 else rounded
+    return pd.Series([text(v, lang()) for v in values], index=values.index, dtype=object)
+
+
+def unknown_footnote(*tables: pd.DataFrame) -> None:
+    """A caption explaining "—" under tables that show one."""
+    if any((table.astype(str) == UNKNOWN).any(axis=None) for table in tables):
+        st.caption(t("footnote_unknown"))
 
 
 # -- scenarios in plain words (vote and results pages) ------------------------------------------
@@ -239,11 +270,11 @@ def scenario_sentences(scenario) -> list[str]:
     names = {k: (v.name_zh if lang() == "zh" else (v.name_en or v.name_zh)) for k, v in scenario.facility_types.items()}
     counts = pd.Series([s.type for s in scenario.sites]).value_counts()
     built = t("list_sep").join(t("vote_built_item", n=int(n), name=names[k]) for k, n in counts.items())
-    what = t("vote_built", items=built or "—", wan=f"{scenario.cost_yuan / 10_000:,.0f}")
+    what = t("vote_built", items=built or "—", cost=wan_yuan_text(plan_cost_yuan(scenario), lang()))
     where = t("vote_where", places=scenario.description) if scenario.description else t("vote_where_unknown")
     gains = t("list_sep").join(
-        t("vote_gain_item", m=row.tier_minutes, name=names[row.type], n=f"{row.covered_after - row.covered_before:,}",
-          n60=f"{row.covered_60_plus_after - row.covered_60_plus_before:,}")
+        t("vote_gain_item", m=row.tier_minutes, name=names[row.type], n=count_text(row.covered_after - row.covered_before),
+          n60=count_text(row.covered_60_plus_after - row.covered_60_plus_before))
         for row in scenario.metrics.overall if row.covered_after > row.covered_before
     )
     return [what, where, t("vote_gain", items=gains or "—")]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from planning.base.walking import DEFAULT_SPEED_KMH, ELDERLY_SPEED_KMH, TIERS_MINUTES
 from planning.cli.args import SPEED_KMH, minutes_list, unique_list
@@ -52,14 +54,22 @@ def print_notes(notes: list[tuple[str, str]]) -> None:
         print(f"提示 / Note: {zh} / {en}")
 
 
+def bilingual(text: Callable[..., str], value: Any) -> str:
+    """``text(value, lang)`` in Chinese, followed by the English when it differs ("超过 60 分钟 / over 60 min")."""
+    zh, en = text(value, "zh"), text(value, "en")
+    return zh if zh == en else f"{zh} / {en}"
+
+
 def summary_text(overall, names: dict[str, str], tiers: tuple[float, ...]) -> str:
     """A readable coverage table: one line per facility type, population-weighted shares."""
     import pandas as pd
 
+    from planning.base.formatting import count_text, minutes_text, share_text
+
     table = pd.DataFrame({
         "设施 / type": overall["type"].map(names),
-        "服务人口 / served": overall["served_population"].round(0).astype(int),
-        **{f"{t:g}分钟 / {t:g} min": (overall[f"covered_{t:g}min"] * 100).round(1).astype(str) + "%" for t in tiers},
-        "中位步行 / median min": overall["median_minutes"].round(1),
+        "服务人口 / served": overall["served_population"].map(count_text),
+        **{f"{t:g}分钟 / {t:g} min": overall[f"covered_{t:g}min"].map(share_text) for t in tiers},
+        "中位步行 / median min": [bilingual(minutes_text, v) for v in overall["median_minutes"]],
     })
     return table.to_string(index=False)

@@ -97,7 +97,7 @@ def _from_scenario(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from optimize.siting import build_model
+    from optimize.siting import build_model, priced
     from planning.base.catalogue import load_catalogue, resolve_types
 
     if args.scenario:
@@ -117,21 +117,33 @@ def run(args: argparse.Namespace) -> int:
                                                            mip_gap=args.mip_gap)
     print(result.explain("zh"))
     print(result.explain("en"))
-    _write(args.out, result, data.demand, communities)
+    _write(args.out, result, priced(data, result.sites, types) if len(result.sites) else result.sites,
+           data.demand, communities)
     print(f"已写入 / written: {args.out}")
     return 0 if result.has_solution else 1
 
 
-def _write(path: str, result, demand, communities) -> None:
-    """Layers ``chosen_sites`` (the candidates' own ids), ``demand`` and ``communities``."""
+def _write(path: str, result, sites, demand, communities) -> None:
+    """Layers ``chosen_sites`` (the candidates' own ids, with ``cost_yuan``), ``demand`` and ``communities``.
+
+    Demand carries ``covered_before``/``covered_after`` (0–1) for models with a coverage tier and
+    ``walk_minutes`` to the nearest open site for p-median (empty where none is within reach).
+    """
+    import numpy as np
+
+    from planning.base.formatting import is_known
+
     out = Path(path)
     if out.exists():
         out.unlink()
-    if len(result.sites):
-        result.sites.to_file(out, layer="chosen_sites", driver="GPKG")
-    if "served_share_before" in result.details:
+    if len(sites):
+        sites.to_file(out, layer="chosen_sites", driver="GPKG")
+    if "served_share_before" in result.details and is_known(result.coverage_after):
         demand = demand.assign(covered_before=result.details["served_share_before"],
                                covered_after=result.details["served_share_after"])
+    if "walk_seconds" in result.details:
+        seconds = result.details["walk_seconds"]
+        demand = demand.assign(walk_minutes=np.where(np.isfinite(seconds), seconds / 60, np.nan))
     demand.to_file(out, layer="demand", driver="GPKG")
     if result.community_coverage is not None:
         table = result.community_coverage.rename(columns={"community": "code"})

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from planning.base.catalogue import FacilityType
+from planning.base.formatting import export_numbers
 from planning.coverage.residents import Coverage
 
 
@@ -26,15 +26,17 @@ def write_coverage_gpkg(path: Path, result: Coverage, communities: gpd.GeoDataFr
                         types: list[FacilityType]) -> None:
     """Layers ``demand`` (minutes_to_<type>) and ``communities`` (coverage per type and tier).
 
-    Unreachable demand (no facility within the reporting limit) is written as NULL minutes.
+    Unreachable demand (no facility within the reporting limit) is written as NULL minutes, and
+    so are the median and 90th-percentile minutes of a community whose residents mostly cannot
+    reach one; numeric columns never hold ``inf``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    demand = result.demand.replace([np.inf], np.nan)
+    demand = export_numbers(result.demand)
     demand.to_file(path, layer="demand", driver="GPKG", engine="pyogrio")
-    wide = community_wide(result, communities.to_crs(result.demand.crs)).replace([np.inf], np.nan)
+    wide = export_numbers(community_wide(result, communities.to_crs(result.demand.crs)))
     wide.to_file(path, layer="communities", driver="GPKG", engine="pyogrio")
-    pd.DataFrame(result.overall).replace([np.inf], np.nan).pipe(
+    export_numbers(pd.DataFrame(result.overall)).pipe(
         lambda t: gpd.GeoDataFrame(t, geometry=[None] * len(t), crs=result.demand.crs)
     ).to_file(path, layer="summary", driver="GPKG", engine="pyogrio")

@@ -144,8 +144,7 @@ def test_report_lists_which_osm_features_became_each_type(demo_area):
 
 
 def test_area_page_shows_the_osm_feature_list(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANNING_SCENARIO_DIR", str(tmp_path / "scenarios"))
-    monkeypatch.setenv("SHENGHUOQUAN_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
     assert not at.exception, at.exception

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import tempfile
 
 import geopandas as gpd
@@ -9,10 +10,9 @@ import osmnx as ox
 import pyogrio
 import pytest
 
+from planning.base.catalogue import load_catalogue
 from planning.cli.main import main
-from tests.support.data import MISSION_TOWN
-
-NETWORK = MISSION_TOWN
+from tests.support.data import MISSION_TOWN as NETWORK
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,22 @@ def test_mclp_writes_chosen_sites_with_their_ids(points, capsys):
     assert {"chosen_sites", "demand", "communities"} <= set(pyogrio.list_layers(out)[:, 0])
     printed = capsys.readouterr().out
     assert "最优" in printed and "Optimal" in printed
+
+
+def test_p_median_prints_the_average_walk_and_writes_costs_and_walk_minutes(points, capsys):
+    out = points / "p_median.gpkg"
+    code = main([
+        "optimize", "--network", str(NETWORK), "--candidates", str(points / "candidates.geojson"),
+        "--type", "clinic", "--model", "p_median", "--p", "12", "--time-limit", "10", "--out", str(out),
+    ])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "平均步行" in printed and "on average" in printed
+    assert not re.search(r"\b(?:inf|nan|None)\b|100\.0%", printed), printed  # not "0.0% → 100.0%, gap nan%"
+    clinic = load_catalogue()["clinic"]
+    assert (gpd.read_file(out, layer="chosen_sites")["cost_yuan"] == clinic.default_cost_yuan).all()  # not 0
+    demand = gpd.read_file(out, layer="demand")
+    assert "walk_minutes" in demand and "covered_after" not in demand
 
 
 def test_full_cover_impossible_is_one_zh_en_error_line(points, capsys):

@@ -19,7 +19,7 @@ from planning.outputs.maps.layers import (
     to_map_coords,
     view_tolerance_deg,
 )
-from planning.outputs.maps.webmap import build_map
+from planning.outputs.maps.webmap import UNKNOWN_COLOR, build_map
 from tests.support.map_layers import FACILITY_ICONS, build_layers
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
@@ -49,7 +49,14 @@ def test_every_community_is_drawn_in_its_coverage_colour(layers):
     assert len(features) == len(layers.communities)
     expected = np.asarray(COVERAGE_COLORS)[coverage_class(layers.communities["covered_share"])]
     assert [f["properties"]["fill"] for f in features] == expected.tolist()
-    assert {f["properties"]["covered_pct"] for f in features} >= {"0%", "100%"}
+    assert {f["properties"]["covered_pct"] for f in features} >= {"0.0%", "100.0%"}  # as in the tables
+
+
+def test_a_community_whose_share_cannot_be_computed_is_grey_with_a_dash_not_zero(layers):
+    communities = layers.communities.assign(covered_share=layers.communities["covered_share"].astype(float))
+    communities.loc[communities.index[0], "covered_share"] = np.nan
+    first = _geojson(build_map(communities, LABELS), "社区")["features"][0]["properties"]
+    assert first["covered_pct"] == "—" and first["fill"] == UNKNOWN_COLOR
 
 
 def test_legend_uses_the_callers_words(layers):

@@ -76,7 +76,8 @@ def test_unreachable_walk_times_print_as_beyond_sixty_minutes(data):
     overall = next(t for s in assemble_report(data, "en").sections for t in s.tables if t.key == "overall")
     median = overall.frame[label("col_median", "en")]
     assert np.isinf(median).any()  # no 社区食堂 in OSM: nobody reaches one
-    assert cell_text(float("inf"), "minutes", "en") == "> 60"
+    assert cell_text(float("inf"), "minutes", "en") == "over 60 min"
+    assert cell_text(float("inf"), "minutes", "zh") == "超过 60 分钟"
 
 
 @pytest.mark.parametrize("case", list(TIED_COUNTS))

@@ -1,13 +1,22 @@
 """Scenario files: round trip, no silent overwrite, validation and tampering; comparisons."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from planning.base.errors import PlanningError
 from scenarios.compare import compare_scenarios
-from scenarios.scenario import load_scenario, save_scenario
-from tests.support.voting import make_scenario
+from scenarios.scenario import (
+    build_scenario,
+    load_scenario,
+    plan_cost_yuan,
+    save_scenario,
+    sites_frame,
+)
+from tests.support.display_checks import legacy_p_median_plan
+from tests.support.voting import FACILITY_TYPES, make_scenario
 
 
 def test_saved_scenario_loads_back_identical_with_digest(tmp_path):
@@ -109,3 +118,23 @@ def test_comparison_needs_two_distinct_scenarios(scenario_files):
     with pytest.raises(PlanningError) as err:
         compare_scenarios([a, a])
     assert err.value.code == "compare_duplicate_label"
+
+
+def test_a_cost_not_given_stays_unknown_through_save_load_and_compare(tmp_path):
+    priced = make_scenario("有造价", ["s1", "s2"], 0.5)
+    rows = [{**site.model_dump(), "cost_yuan": float("nan") if site.id == "s4" else site.cost_yuan}
+            for site in make_scenario("x", ["s3", "s4"], 0.6).sites]
+    unpriced = build_scenario(name="缺造价", area=priced.area.model_dump(), facility_types=FACILITY_TYPES,
+                              model=priced.model.model_dump(), sites=pd.DataFrame(rows),
+                              overall=[r.model_dump(exclude={"community"}) for r in priced.metrics.overall])
+    loaded = load_scenario(save_scenario(unpriced, tmp_path))
+    assert loaded.cost_yuan is None and plan_cost_yuan(loaded) is None  # one site without a cost: total unknown
+    summary = compare_scenarios([priced, loaded]).summary.set_index("scenario")
+    assert np.isnan(summary.loc["缺造价", "cost_yuan"]) and np.isnan(summary.loc["缺造价", "cost_yuan_vs_reference"])
+
+
+def test_old_p_median_plans_saved_at_zero_yuan_read_as_not_given_and_still_load(tmp_path):
+    loaded = load_scenario(save_scenario(legacy_p_median_plan(), tmp_path))
+    assert loaded.cost_yuan == 0 and plan_cost_yuan(loaded) is None
+    assert sites_frame(loaded)["cost_yuan"].isna().all()
+    assert plan_cost_yuan(make_scenario("新方案", ["s1"], 0.5)) == 800_000

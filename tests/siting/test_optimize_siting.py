@@ -1,9 +1,19 @@
 """Every siting model runs end to end on the 新街口 demo area through the shared builder."""
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 
-from optimize.siting import MODELS, SitingData, build_model, plan_coverage
+from optimize.siting import (
+    MODELS,
+    SitingData,
+    build_model,
+    plan_coverage,
+    priced,
+    tier_coverage,
+)
 from planning.base.catalogue import load_catalogue
 from planning.base.errors import PlanningError
 
@@ -50,3 +60,32 @@ def test_mclp_covers_more_with_more_sites(data):
     small = build_model(data, "mclp", meal, {"p": 1}).solve().objective
     large = build_model(data, "mclp", meal, {"p": 4}).solve().objective
     assert large > small > 0
+
+
+WORDS = re.compile(r"\b(?:inf|Infinity|nan|NaN|None)\b")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_plan_is_priced_and_explained_without_meaningless_figures(data, model):
+    catalogue = load_catalogue()
+    params, keys = PARAMS[model]
+    types = [catalogue[k] for k in keys]
+    result = build_model(data, model, types, params).solve(time_limit_s=5)
+    sites = priced(data, result.sites, types)
+    assert sites["cost_yuan"].notna().all() and (sites["cost_yuan"] > 0).all()
+    for lang in ("zh", "en"):
+        assert not WORDS.search(result.explain(lang)), result.explain(lang)
+
+
+def test_p_median_has_no_coverage_tier_but_a_mean_walk_and_its_tier_coverage(data):
+    clinic = load_catalogue()["clinic"]
+    result = build_model(data, "p_median", [clinic], {"p": 4}).solve(time_limit_s=5)
+    assert np.isnan(result.coverage_before) and np.isnan(result.coverage_after)  # not "0 % → 100 %"
+    assert "平均步行" in result.explain("zh") and "on average" in result.explain("en")
+    walk = result.community_coverage["mean_walk_minutes"]
+    assert (walk > 0).all() and (walk <= 30).all()
+    sites = priced(data, result.sites, [clinic])
+    assert (sites["cost_yuan"] == clinic.default_cost_yuan).all()  # the catalogue's cost, not 0
+    before, after, table = tier_coverage(data, sites, [clinic])
+    assert 0 < before < after < 1
+    assert (table["coverage_after"] >= table["coverage_before"]).all()

@@ -22,6 +22,7 @@ from planning.app.common import (
     type_name,
 )
 from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
+from planning.base.formatting import UNKNOWN, count_text
 from planning.network.read import download_network
 from planning.outputs.reports.content import osm_features_table
 
@@ -98,8 +99,8 @@ if cov is None:
 st.header(t("area_in_use", name=area.name(lang())))
 cat = catalogue()
 cols = st.columns(4)
-cols[0].metric(t("area_population"), f"{area.demand['population'].sum():,.0f}")
-cols[1].metric(t("area_pop60"), f"{area.demand['pop_60plus'].sum():,.0f}")
+cols[0].metric(t("area_population"), count_text(area.demand["population"].sum()))
+cols[1].metric(t("area_pop60"), count_text(area.demand["pop_60plus"].sum()) if "pop_60plus" in area.demand else UNKNOWN)
 cols[2].metric(t("area_communities"), len(area.communities))
 cols[3].metric(t("area_facilities"), len(area.facilities))
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from planning.app.common import planning_errors, scenario_dir, show_error, t
+from planning.app.common import (
+    lang,
+    numeric_or_text,
+    planning_errors,
+    scenario_dir,
+    show_error,
+    t,
+)
 from planning.base.errors import PlanningError
+from planning.base.formatting import UNKNOWN, count_text, yuan_text
 from scenarios.compare import compare_scenarios
 from scenarios.scenario import load_scenario
 
@@ -36,12 +44,21 @@ with planning_errors():
 if comparison is None:
     st.stop()
 
+type_names = {key: ftype.name_en if lang() == "en" and ftype.name_en else ftype.name_zh
+              for scenario in scenarios for key, ftype in scenario.facility_types.items()}
 summary = comparison.summary.set_index("scenario")
 st.subheader(t("compare_summary"))
-st.dataframe(summary.rename(columns={
-    "sites": t("col_sites"), "cost_yuan": t("col_cost_yuan"), "newly_covered": t("col_newly"),
-    "newly_covered_60_plus": t("col_newly60"), "cost_yuan_vs_reference": t("col_cost_vs_ref"),
-}), width="stretch")
+shown = pd.DataFrame({
+    t("col_sites"): summary["sites"],
+    t("col_cost_yuan"): numeric_or_text(summary["cost_yuan"], lambda v, lang: yuan_text(v, lang, unit=False), decimals=0),
+    t("col_newly"): numeric_or_text(summary["newly_covered"], count_text, decimals=0),
+    t("col_newly60"): numeric_or_text(summary["newly_covered_60_plus"], count_text, decimals=0),
+    t("col_cost_vs_ref"): numeric_or_text(summary["cost_yuan_vs_reference"], count_text, decimals=0),
+}, index=summary.index.rename(t("col_scenario")))
+st.dataframe(shown, width="stretch")
+unpriced = summary.index[summary["cost_yuan"].isna()].tolist()
+if unpriced:
+    st.caption(t("compare_cost_unknown", names=t("list_sep").join(unpriced)))
 
 left, right = st.columns(2)
 with left:
@@ -50,16 +67,21 @@ with left:
         columns={"newly_covered": t("col_newly"), "newly_covered_60_plus": t("col_newly60")}), stack=False)
 with right:
     st.markdown(f"**{t('compare_chart_cost')}**")
-    st.bar_chart((summary["cost_yuan"] / 10_000).rename(t("col_cost_wan")))
+    st.bar_chart((summary["cost_yuan"].dropna() / 10_000).rename(t("col_cost_wan")))
 
 st.subheader(t("compare_communities"))
 st.caption(t("compare_communities_help", reference=labels[0]))
 diff = comparison.communities.pivot_table(index=["community", "type", "tier_minutes"], columns="scenario",
-                                          values="newly_covered", aggfunc="sum")[labels]
-st.dataframe(diff.reset_index().rename(columns={"community": t("col_community"), "type": t("col_type"),
-                                                "tier_minutes": t("col_tier")}),
+                                          values="newly_covered", aggfunc="sum")[labels].reset_index()
+diff[labels] = diff[labels].apply(numeric_or_text, args=(count_text,), decimals=0)
+diff["type"] = diff["type"].map(type_names).fillna(diff["type"])
+st.dataframe(diff.rename(columns={"community": t("col_community"), "type": t("col_type"),
+                                  "tier_minutes": t("col_tier")}),
              hide_index=True, width="stretch")
+if diff[labels].astype(str).eq(UNKNOWN).any(axis=None):
+    st.caption(t("compare_type_not_in_plan"))
 
 st.subheader(t("compare_sites"))
-sites = comparison.sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
+sites = comparison.sites.assign(type=comparison.sites["type"].map(type_names).fillna(comparison.sites["type"]))
+sites = sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
 st.dataframe(pd.DataFrame(sites), hide_index=True, width="stretch")

@@ -13,14 +13,18 @@ from planning.app.common import (
     demand_layer,
     draw_map,
     labels,
-    percent,
+    lang,
+    numeric_or_text,
     planning_errors,
     remember,
     remembered,
+    share,
     t,
     type_name,
+    unknown_footnote,
     walk_areas,
 )
+from planning.base.formatting import count_text, minutes_text, share_text
 from planning.base.walking import TIERS_MINUTES
 
 st.title(t("page_coverage"))
@@ -54,7 +58,7 @@ for i, key in enumerate(types):
     tier = cat[key].tier_minutes if tier_choice == "standard" else tier_choice
     column = "covered_at_tier" if tier_choice == "standard" else f"covered_{tier_choice:g}min"
     cols[i % len(cols)].metric(t("coverage_metric", name=type_name(key), m=f"{tier:g}"),
-                               percent(overall.loc[key, column]))
+                               share(overall.loc[key, column]))
 
 st.subheader(t("coverage_map"))
 map_type = st.selectbox(t("coverage_map_type"), types, format_func=labels(types, type_name))
@@ -72,19 +76,23 @@ with planning_errors():
 st.subheader(t("coverage_gaps"))
 st.caption(t("coverage_gaps_help"))
 column = "covered_at_tier" if tier_choice == "standard" else f"covered_{tier_choice:g}min"
+table = table.sort_values(column, kind="stable", na_position="first")
+covered = numeric_or_text(table[column], share_text, scale=100)
 gaps = pd.DataFrame({
     t("col_community"): table["name"] if "name" in table else table["community"],
     t("col_type"): table["type"].map(type_name),
-    t("col_population"): table["population"].round().astype(int),
-    t("col_pop60"): table["pop_60plus"].round().astype(int),
-    t("col_covered_pct"): (table[column] * 100).round(1),
-    t("col_median_min"): table["median_minutes"].round(1),
-}).sort_values(t("col_covered_pct"))
-st.dataframe(gaps, hide_index=True, width="stretch", column_config={
-    t("col_covered_pct"): st.column_config.ProgressColumn(t("col_covered_pct"), min_value=0, max_value=100,
-                                                          format="%.0f%%"),
-    t("col_median_min"): st.column_config.NumberColumn(t("col_median_min"), help=t("col_median_help")),
+    t("col_population"): numeric_or_text(table["population"], count_text, decimals=0),
+    t("col_pop60"): numeric_or_text(table["pop_60plus"], count_text, decimals=0),
+    t("col_covered_pct"): covered,
+    t("col_median_min"): table["median_minutes"].map(lambda v: minutes_text(v, lang())),
 })
+progress = {t("col_covered_pct"): st.column_config.ProgressColumn(t("col_covered_pct"), min_value=0, max_value=100,
+                                                                  format="%.1f%%")}  # 42.7%, as everywhere
+st.dataframe(gaps, hide_index=True, width="stretch", column_config={
+    **(progress if covered.dtype != object else {}),
+    t("col_median_min"): st.column_config.TextColumn(t("col_median_min"), help=t("col_median_help")),
+})
+unknown_footnote(gaps)
 
 with planning_errors():
     gpkg, csv = coverage_files(area, area_id)

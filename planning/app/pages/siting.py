@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimize.siting import MODELS, build_model, plan_coverage
+from optimize.siting import MODELS, build_model, plan_coverage, priced, tier_coverage
 from planning.app.common import (
     catalogue,
     community_layer,
@@ -14,17 +14,27 @@ from planning.app.common import (
     draw_map,
     labels,
     lang,
-    percent,
+    numeric_or_text,
     planning_errors,
     remember,
     remembered,
     scenario_dir,
+    share,
     show_error,
     siting_data,
     t,
     type_name,
+    unknown_footnote,
 )
 from planning.base.errors import PlanningError
+from planning.base.formatting import (
+    count_text,
+    is_known,
+    minutes_text,
+    points_text,
+    share_text,
+    wan_yuan_text,
+)
 from planning.base.walking import DEFAULT_SPEED_KMH, speed_mps
 from scenarios.scenario import build_scenario, round_counts, save_scenario
 
@@ -76,6 +86,9 @@ if st.button(t("siting_run"), type="primary"):
             sites = result.sites.copy()
             if "type" not in sites:
                 sites["type"] = params["types"][0]
+            types = [cat[k] for k in params["types"]]
+            if len(sites):
+                sites = priced(siting_data(area, area_id), sites, types)
             st.session_state["siting"] = {"result": result, "sites": sites, "model": model, "params": params,
                                           "area_id": area_id, "time_limit": float(time_limit)}
             status.update(label=t("siting_done"), state="complete")
@@ -90,11 +103,20 @@ if run is None or run["area_id"] != area_id:
 result, sites = run["result"], run["sites"]
 st.subheader(t("siting_result"))
 st.write(result.explain(lang()))
-cols = st.columns(3)
-cols[0].metric(t("siting_before"), percent(result.coverage_before))
-cols[1].metric(t("siting_after"), percent(result.coverage_after),
-               delta=f"{(result.coverage_after - result.coverage_before) * 100:+.1f} pt")
+by_tier = not is_known(result.coverage_after) and result.has_solution and not sites.empty
+if by_tier:  # p-median has no coverage tier: show coverage at each type's own tier from the chosen sites
+    run_types = [cat[k] for k in dict.fromkeys(sites["type"])]
+    before, after, per_community = tier_coverage(siting_data(area, area_id), sites, run_types)
+    st.caption(t("siting_by_tier", minutes="、".join(f"{f.tier_minutes:g}" for f in run_types)))
+else:
+    before, after, per_community = result.coverage_before, result.coverage_after, result.community_coverage
+mean_walk = result.details.get("mean_walk_seconds")
+cols = st.columns(4 if mean_walk is not None else 3)
+cols[0].metric(t("siting_before"), share(before))
+cols[1].metric(t("siting_after"), share(after), delta=points_text(before, after, lang()) if is_known(after) else None)
 cols[2].metric(t("siting_n_sites"), len(sites))
+if mean_walk is not None:
+    cols[3].metric(t("siting_mean_walk"), minutes_text(mean_walk / 60, lang(), unit=True))
 if not result.has_solution or sites.empty:
     st.stop()
 
@@ -102,21 +124,29 @@ names = area.communities.set_index("code")["name"]
 site_table = pd.DataFrame({
     t("col_site"): sites["id"].astype(str),
     t("col_type"): sites["type"].map(type_name),
-    t("col_community"): sites["community"].map(names) if "community" in sites else "",
-    t("col_cost_wan"): (sites["cost_yuan"] / 10_000).round(1) if "cost_yuan" in sites else np.nan,
+    t("col_community"): sites["community"].map(names).fillna("") if "community" in sites else "",
+    t("col_cost_wan"): numeric_or_text(sites["cost_yuan"], wan_yuan_text, scale=1e-4),
 })
 st.dataframe(site_table, hide_index=True, width="stretch")
+unknown_footnote(site_table)
 map_type = sites["type"].iloc[0]
 draw_map(community_layer(area, cov, map_type, None), key="siting_map",
          facilities=area.facilities_of(map_type), sites=sites[["id", "type", "geometry"]])
-if result.community_coverage is not None:
-    table = result.community_coverage.copy()
-    table["community"] = table["community"].map(names).fillna(table["community"])
-    table[["coverage_before", "coverage_after"]] = (table[["coverage_before", "coverage_after"]] * 100).round(1)
-    st.dataframe(table.rename(columns={"community": t("col_community"), "population": t("col_served"),
-                                       "coverage_before": t("col_before_pct"), "coverage_after": t("col_after_pct"),
-                                       "type": t("col_type")}),
-                 hide_index=True, width="stretch")
+if per_community is not None:
+    table = per_community.copy()
+    if by_tier and result.community_coverage is not None and "mean_walk_minutes" in result.community_coverage:
+        table = table.merge(result.community_coverage[["community", "mean_walk_minutes"]], on="community", how="left")
+    shown = pd.DataFrame({t("col_community"): table["community"].map(names).fillna(table["community"])})
+    if "type" in table:
+        shown[t("col_type")] = table["type"].map(type_name)
+    shown[t("col_served")] = numeric_or_text(table["population"], count_text, decimals=0)
+    for column, label in (("coverage_before", "col_before_pct"), ("coverage_after", "col_after_pct")):
+        if column in table:
+            shown[t(label)] = numeric_or_text(table[column], share_text, scale=100)
+    if "mean_walk_minutes" in table:
+        shown[t("col_mean_walk")] = table["mean_walk_minutes"].map(lambda v: minutes_text(v, lang()))
+    st.dataframe(shown, hide_index=True, width="stretch")
+    unknown_footnote(shown)
 
 
 # -- save as scenario -----------------------------------------------------------------------
@@ -133,7 +163,7 @@ if st.button(t("siting_save_button")):
         capacity = next((sites[c] for c in ("capacity", "spaces") if c in sites), [None] * len(sites))
         site_rows = pd.DataFrame({
             "id": sites["id"].astype(str) + "-" + sites["type"], "type": sites["type"], "lon": lonlat.x, "lat": lonlat.y,
-            "cost_yuan": sites["cost_yuan"] if "cost_yuan" in sites else 0.0, "capacity": capacity,
+            "cost_yuan": sites["cost_yuan"], "capacity": capacity,
         })
         places = "、".join(dict.fromkeys(sites["community"].map(names).dropna())) if "community" in sites else ""
         bounds = area.communities.to_crs(4326).total_bounds

@@ -16,6 +16,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from planning.base.errors import PlanningError
+from planning.base.formatting import share_text
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
 from planning.outputs.maps.basemaps import NO_BASEMAP, BaseMap
 from planning.outputs.maps.layers import (
@@ -32,6 +33,7 @@ from planning.outputs.maps.layers import (
 
 DATA_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OFFLINE_BACKGROUND = "#f4f3ef"
+UNKNOWN_COLOR = "#bdbdbd"  # a community whose covered share cannot be computed (nobody served lives there)
 SITE_MARKER_COLOR = "black"
 _FALLBACK_ICON = {"icon": "circle", "color": "gray"}
 
@@ -107,8 +109,10 @@ def _new_map(basemap: BaseMap, tianditu_key: str) -> folium.Map:
 
 def _add_communities(m: folium.Map, layer: gpd.GeoDataFrame, labels: MapLabels) -> None:
     data = layer[["name", "covered_share", "geometry"]].copy()
-    data["fill"] = np.asarray(COVERAGE_COLORS)[coverage_class(data["covered_share"])]
-    data["covered_pct"] = (data["covered_share"].clip(0, 1) * 100).round().astype(int).astype(str) + "%"
+    known = data["covered_share"].notna().to_numpy()
+    data["fill"] = np.where(known, np.asarray(COVERAGE_COLORS)[coverage_class(data["covered_share"].fillna(0.0))],
+                            UNKNOWN_COLOR)
+    data["covered_pct"] = data["covered_share"].map(share_text)  # the same 42.7% as the tables; "—" if unknown
     folium.GeoJson(
         data[["name", "covered_pct", "fill", "geometry"]],
         name=labels.communities,

@@ -5,7 +5,6 @@ only lay these out. Headings and labels come from ``planning/locale/report.yaml`
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -19,10 +18,16 @@ import yaml
 
 from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
-from planning.base.walking import MAX_REPORTED_MINUTES
+from planning.base.formatting import (
+    UNKNOWN,
+    count_text,
+    is_known,
+    value_text,
+    yuan_text,
+)
 from planning.outputs.formats import MEETS_SHARE
 from planning.outputs.reports.data import ReportData
-from scenarios.scenario import Scenario, coverage_frame, sites_frame
+from scenarios.scenario import Scenario, coverage_frame, plan_cost_yuan, sites_frame
 from scenarios.voting.outcome import irv_lines, outcome_lines
 
 REPORT_TEXT_PATH = Path(__file__).resolve().parents[2] / "locale" / "report.yaml"
@@ -95,20 +100,17 @@ class ReportContent:
 
 
 def cell_text(value: Any, kind: str, lang: str) -> str:
-    """A table value as printed: 12,345 · 85.0% · 12.3 · > 60 · 1,500,000."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if kind == "int":
-        return f"{value:,.0f}"
-    if kind == "pct":
-        return f"{value * 100:.1f}%"
-    if kind == "minutes":
-        return label("beyond", lang, minutes=f"{MAX_REPORTED_MINUTES:g}") if math.isinf(value) else f"{value:.1f}"
-    if kind == "yuan":
-        return f"{value:,.0f}"
-    if kind == "coord":
-        return f"{value:.5f}"
-    return str(value)
+    """A table value as printed: 12,345 · 85.0% · 12.3 · 超过 60 分钟 · 1,500,000 (see
+    :func:`planning.formatting.value_text`; unknown figures read "—", unknown costs "未填写")."""
+    return value_text(value, kind, lang)
+
+
+def footnoted(table: Table, lang: str) -> Table:
+    """``table`` with a caption explaining "—" when one of its cells prints as "—"."""
+    printed = (cell_text(v, table.kinds[c], lang) for c in table.frame.columns for v in table.frame[c])
+    if UNKNOWN not in printed:
+        return table
+    return replace(table, caption=f"{table.caption} {label('footnote_unknown', lang)}".strip())
 
 
 def source_text(layer: str, origin: str, lang: str) -> str:
@@ -162,6 +164,8 @@ def _meets_text(row: pd.Series, present: list[str], share: float, lang: str,
         return label("meets_reference", lang)
     if row["type"] not in present:
         return label("no_data", lang)
+    if not is_known(row["covered_at_tier"]):
+        return UNKNOWN
     return label("meets_yes" if row["covered_at_tier"] >= share else "meets_no", lang)
 
 
@@ -210,7 +214,7 @@ def summary_section(data: ReportData, lang: str, share: float) -> Section:
     counts = area.facilities["type"].value_counts()
     paragraphs = [
         label("summary_people", lang, communities=len(area.communities),
-              population=f"{area.demand['population'].sum():,.0f}", elderly=f"{area.demand['pop_60plus'].sum():,.0f}"),
+              population=count_text(area.demand["population"].sum()), elderly=count_text(area.demand["pop_60plus"].sum())),
         label("summary_meets", lang, n_ok=len(ok), n_types=len(overall),
               ok_list=sep.join(_type_name(data, k, lang) for k in ok) or label("summary_none", lang)),
         label("summary_facilities", lang, counts=sep.join(
@@ -289,8 +293,8 @@ def community_sections(data: ReportData, lang: str, share: float) -> list[Sectio
         circle = _life_circle(data, rows)
         ok = _meeting(circle, data.present, share)
         gaps = [_type_name(data, k, lang) for k in circle.loc[~ok, "type"]]
-        paragraphs = [label("community_people", lang, population=f"{rows['population'].iloc[0]:,.0f}",
-                            elderly=f"{rows['pop_60plus'].iloc[0]:,.0f}", n_ok=int(ok.sum()), n_types=len(circle))]
+        paragraphs = [label("community_people", lang, population=count_text(rows["population"].iloc[0]),
+                            elderly=count_text(rows["pop_60plus"].iloc[0]), n_ok=int(ok.sum()), n_types=len(circle))]
         if gaps:
             paragraphs.append(label("community_gaps", lang, types=("、" if lang == "zh" else ", ").join(gaps)))
         title = f"{names.get(code, code)}（{code}）" if lang == "zh" else f"{names.get(code, code)} ({code})"
@@ -330,9 +334,9 @@ def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure
     gains = before_after[before_after[label("col_gain", lang)] > 0].sort_values(label("col_gain", lang),
                                                                                 ascending=False, kind="stable")
     kinds_ba = dict(zip(before_after.columns, ["text", "text", "int", "int", "pct", "pct", "int", "int"]))
-    paragraphs = [label("scenario_summary", lang, n_sites=len(sites), cost=f"{scenario.cost_yuan:,.0f}",
+    paragraphs = [label("scenario_summary", lang, n_sites=len(sites), cost=yuan_text(plan_cost_yuan(scenario), lang),
                         model=scenario.model.name, minutes=f"{scenario.model.minutes:g}",
-                        gain=f"{overall['gain'].sum():,.0f}", gain_elderly=f"{overall['gain60'].sum():,.0f}"),
+                        gain=count_text(overall["gain"].sum()), gain_elderly=count_text(overall["gain60"].sum())),
                   label("scenario_other_area", lang, name=scenario.area.name)]
     if scenario.description:
         paragraphs.append(scenario.description)
@@ -436,6 +440,7 @@ def assemble_report(data: ReportData, lang: str = "zh", figures: Mapping[str, Fi
     if listing is not None:
         sections.append(Section(label("sec_osm_features", lang), [listing.caption],
                                 [replace(listing, title="", caption="")], page_break=True))
+    sections = [replace(s, tables=[footnoted(t, lang) for t in s.tables]) for s in sections]
     return ReportContent(
         lang=lang, title=f"{label('report_title', lang)} — {area.name(lang)}",
         subtitle=[label("generated", lang, date=(today or date.today()).isoformat()),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from planning.base.errors import PlanningError
+from planning.base.formatting import export_numbers
 from planning.outputs.exports import community_wide, write_coverage_gpkg
 from planning.outputs.formats import EXPORT_FORMATS
-from planning.outputs.reports.content import ReportContent, cell_text
+from planning.outputs.reports.content import ReportContent
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import sites_frame
 
@@ -41,7 +41,7 @@ def all_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
     layers = {"demand": coverage.demand,
               "communities": community_wide(coverage, data.area.communities.to_crs(coverage.demand.crs)),
               **extra_layers(data)}
-    return {name: layer.replace([np.inf], np.nan) for name, layer in layers.items()}
+    return {name: export_numbers(layer) for name, layer in layers.items()}
 
 
 def export_format(path: str | Path, fmt: str | None = None) -> str:
@@ -58,7 +58,7 @@ def write_gpkg(path: str | Path, data: ReportData) -> list[str]:
     write_coverage_gpkg(path, data.coverage, data.area.communities, data.types)
     layers = extra_layers(data)
     for name, layer in layers.items():
-        layer.replace([np.inf], np.nan).to_crs(data.area.crs).to_file(path, layer=name, driver="GPKG",
+        export_numbers(layer).to_crs(data.area.crs).to_file(path, layer=name, driver="GPKG",
                                                                       engine="pyogrio")
     return ["demand", "communities", "summary", *layers]
 
@@ -79,25 +79,28 @@ def write_geojson(directory: str | Path, data: ReportData) -> list[Path]:
 _DECIMALS = {"int": 0, "yuan": 0, "pct": 4, "minutes": 1, "coord": 6}
 
 
-def _plain(frame: pd.DataFrame, kinds: dict[str, str], lang: str) -> pd.DataFrame:
-    """Numbers rounded to what they mean (whole residents, 0.01 % shares); unreachable minutes as "> 60"."""
-    out = frame.copy()
+def _plain(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """Numbers rounded to what they mean (whole residents, 0.01 % shares), kept numeric:
+    unreachable minutes (beyond 60) and figures that cannot be computed are empty cells."""
+    out = export_numbers(frame)
     for column, kind in kinds.items():
         if kind in _DECIMALS:
             values = pd.to_numeric(out[column], errors="coerce").round(_DECIMALS[kind])
             out[column] = values.astype("Int64") if _DECIMALS[kind] == 0 else values
-        if kind == "minutes":
-            out[column] = [cell_text(v, kind, lang) if np.isinf(v) else v for v in out[column]]
     return out
 
 
 def write_csv(directory: str | Path, content: ReportContent) -> list[Path]:
-    """``<table>.csv`` for every report table (the Excel sheets), numbers unformatted; returns the files."""
+    """``<table>.csv`` for every report table (the Excel sheets), numbers unformatted; returns the files.
+
+    Numeric columns stay numeric: a walking time beyond 60 minutes or a share that cannot be
+    computed is an empty cell, never ``inf`` or ``nan``.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for table in content.sheets():
         path = directory / f"{table.key}.csv"
-        _plain(table.frame, table.kinds, content.lang).to_csv(path, index=False, encoding="utf-8-sig")
+        _plain(table.frame, table.kinds).to_csv(path, index=False, encoding="utf-8-sig")
         written.append(path)
     return written

@@ -9,7 +9,7 @@ from importlib import import_module
 
 _WHERE = {
     "CapacitatedCoverage": "optimize.capacitated", "LSCP": "optimize.covering", "MCLP": "optimize.covering",
-    "FacilityType": "optimize.multi_type", "MultiTypeBudget": "optimize.multi_type", "PMedian": "optimize.p_median",
+    "TypeInput": "optimize.multi_type", "MultiTypeBudget": "optimize.multi_type", "PMedian": "optimize.p_median",
     "ParkingDeficit": "optimize.parking", "Reduction": "optimize.reach", "Notice": "optimize.result",
     "OptimizeResult": "optimize.result",
 }

@@ -26,8 +26,9 @@ from planning.base.errors import PlanningError
 
 
 @dataclass
-class FacilityType:
-    """One facility type of a :class:`MultiTypeBudget` model.
+class TypeInput:
+    """One facility type's data in a :class:`MultiTypeBudget` model (the model's input, not the
+    catalogue's :class:`planning.base.catalogue.FacilityType`).
 
     Parameters
     ----------
@@ -58,7 +59,7 @@ class FacilityType:
 
 @dataclass
 class _Type:
-    spec: FacilityType
+    spec: TypeInput
     reach: sp.csr_array
     weights: np.ndarray
     costs: np.ndarray
@@ -76,7 +77,7 @@ class MultiTypeBudget(LocationModel):
     @classmethod
     def from_types(
         cls,
-        types: list[FacilityType],
+        types: list[TypeInput],
         budget_yuan: float,
         communities: np.ndarray | None = None,
         equity_floor: float | None = None,
@@ -125,7 +126,7 @@ class MultiTypeBudget(LocationModel):
         return model
 
     @staticmethod
-    def _prepare(spec: FacilityType, n_candidates: int, n_demand: int, group: np.ndarray) -> _Type:
+    def _prepare(spec: TypeInput, n_candidates: int, n_demand: int, group: np.ndarray) -> _Type:
         reach = check_reach(spec.reach, n_demand)
         if reach.shape[0] != n_candidates:
             raise PlanningError("optimize_length_mismatch", what=f"{spec.name} reach", got=reach.shape[0], expected=n_candidates)

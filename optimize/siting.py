@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from optimize.capacitated import CapacitatedCoverage
 from optimize.covering import LSCP, MCLP
-from optimize.multi_type import FacilityType as ModelType
+from optimize.multi_type import TypeInput
 from optimize.multi_type import MultiTypeBudget
 from optimize.names import MODEL_NAMES
 from optimize.p_median import PMedian
@@ -101,8 +101,8 @@ class SitingData:
         return self.demand["community"].astype(str).to_numpy()
 
 
-def _model_type(data: SitingData, ftype: FacilityType) -> ModelType:
-    return ModelType(name=ftype.key, reach=data.reach(ftype.tier_minutes), weights=served_weight(data.demand, ftype),
+def _model_type(data: SitingData, ftype: FacilityType) -> TypeInput:
+    return TypeInput(name=ftype.key, reach=data.reach(ftype.tier_minutes), weights=served_weight(data.demand, ftype),
                      costs_yuan=data.candidate_values("cost_yuan", ftype.default_cost_yuan),
                      already_covered=data.already_covered(ftype, ftype.tier_minutes))
 

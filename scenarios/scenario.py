@@ -38,16 +38,16 @@ class DataSource(_Strict):
     version: str = ""
 
 
-class Area(_Strict):
-    """The planning area (a 街道 or a group of 社区)."""
+class AreaRecord(_Strict):
+    """The planning area as a scenario records it (a 街道 or a group of 社区): its name and extent."""
 
     name: str
     crs: str = "EPSG:4326"
     bbox: tuple[float, float, float, float] | None = None
 
 
-class FacilityType(_Strict):
-    """A facility type and its planning parameters (e.g. service radius in minutes)."""
+class TypeRecord(_Strict):
+    """A facility type as a scenario records it (names, tiers, model parameters), so the file stands alone."""
 
     name_zh: str
     name_en: str = ""
@@ -132,9 +132,9 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     created_at: datetime
-    area: Area
+    area: AreaRecord
     data_sources: list[DataSource] = Field(default_factory=list)
-    facility_types: dict[str, FacilityType]
+    facility_types: dict[str, TypeRecord]
     model: ModelSettings
     sites: list[Site]
     metrics: Metrics

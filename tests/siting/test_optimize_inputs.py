@@ -9,7 +9,7 @@ from optimize import (
     LSCP,
     MCLP,
     CapacitatedCoverage,
-    FacilityType,
+    TypeInput,
     MultiTypeBudget,
     ParkingDeficit,
     PMedian,
@@ -84,13 +84,13 @@ def test_p_median_names_demand_points_beyond_the_cutoff():
 
 def test_equity_floor_impossible_even_with_every_site_names_the_community():
     reach = sp.csr_array(np.array([[1, 1, 1, 0, 0]], float))
-    canteen = FacilityType("食堂", reach, WEIGHTS, [100])
+    canteen = TypeInput("食堂", reach, WEIGHTS, [100])
     err = error_of(lambda: MultiTypeBudget.from_types([canteen], 500, communities=["东", "东", "东", "南苑", "南苑"], equity_floor=0.5))
     assert err.code == "optimize_equity_unreachable" and "南苑" in err.zh and "食堂" in err.en
 
 
 def test_minimum_counts_beyond_budget_are_explained():
-    canteen = FacilityType("食堂", REACH, WEIGHTS, [100, 100, 100], min_count=3)
+    canteen = TypeInput("食堂", REACH, WEIGHTS, [100, 100, 100], min_count=3)
     err = error_of(lambda: MultiTypeBudget.from_types([canteen], 250))
     assert err.code == "optimize_budget_below_minimum_counts"
 

@@ -16,7 +16,7 @@ from optimize import (
     LSCP,
     MCLP,
     CapacitatedCoverage,
-    FacilityType,
+    TypeInput,
     MultiTypeBudget,
     ParkingDeficit,
     PMedian,
@@ -103,8 +103,8 @@ def test_capacitated_coverage_respects_capacity():
 
 
 def test_multi_type_shares_candidates_and_budget():
-    canteen = FacilityType("食堂", reach(), WEIGHTS, [100, 200, 150], min_count=1)
-    clinic = FacilityType("诊所", reach(), WEIGHTS[::-1].copy(), [100, 100, 100])
+    canteen = TypeInput("食堂", reach(), WEIGHTS, [100, 200, 150], min_count=1)
+    clinic = TypeInput("诊所", reach(), WEIGHTS[::-1].copy(), [100, 100, 100])
     result = MultiTypeBudget.from_types([canteen, clinic], budget_yuan=300, communities=COMMUNITIES).solve()
     assert result.objective == pytest.approx(180.0)
     assert sorted(result.sites["type"]) == ["诊所", "食堂"]
@@ -113,7 +113,7 @@ def test_multi_type_shares_candidates_and_budget():
 
 
 def test_multi_type_equity_floor_names_the_community_when_budget_is_short():
-    canteen = FacilityType("食堂", reach(), WEIGHTS, [100, 200, 150])
+    canteen = TypeInput("食堂", reach(), WEIGHTS, [100, 200, 150])
     result = MultiTypeBudget.from_types([canteen], budget_yuan=150, communities=COMMUNITIES, equity_floor=0.9).solve()
     assert result.status == "infeasible"
     assert "西苑" in result.explain("zh") and "食堂" in result.explain("zh")
@@ -161,8 +161,8 @@ def test_reverification_rejects_a_site_serving_beyond_its_capacity():
 
 def test_floor_area_lets_one_building_host_two_types_that_fit():
     hub = sp.csr_array(np.array([[1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]], float))  # only site 0 reaches anyone
-    canteen = FacilityType("食堂", hub, WEIGHTS, 100.0, area_m2=100)
-    clinic = FacilityType("诊所", hub, 2 * WEIGHTS, 100.0, area_m2=150)
+    canteen = TypeInput("食堂", hub, WEIGHTS, 100.0, area_m2=100)
+    clinic = TypeInput("诊所", hub, 2 * WEIGHTS, 100.0, area_m2=150)
     one_each = MultiTypeBudget.from_types([canteen, clinic], budget_yuan=200).solve()
     shared = MultiTypeBudget.from_types([canteen, clinic], budget_yuan=200, floor_area_m2=[250, 0, 0]).solve()
     assert one_each.objective == pytest.approx(300.0)  # one facility per site: the clinic wins site 0

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, warning_text
+from planning.base.text import pick
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,9 @@ class Reduction:
 
     def as_text(self, lang: str = "zh") -> str:
         """One line for a report."""
-        if lang == "zh":
-            return (
-                f"候选点 {self.candidates_before} → {self.candidates_after}，"
-                f"需求点 {self.demand_before} → {self.demand_after}"
-            )
-        return (
-            f"candidates {self.candidates_before} → {self.candidates_after}, "
-            f"demand points {self.demand_before} → {self.demand_after}"
-        )
+        return pick(warning_text("optimize_reduction", candidates_before=self.candidates_before,
+                                 candidates_after=self.candidates_after, demand_before=self.demand_before,
+                                 demand_after=self.demand_after), lang)
 
 
 def check_reach(reach, n_demand: int | None = None) -> sp.csr_array:

@@ -16,6 +16,7 @@ from planning.base.formatting import (
     share_text,
     word,
 )
+from planning.base.text import pick
 
 _SOLVED = ("optimal", "time_limit")
 
@@ -119,5 +120,5 @@ class OptimizeResult:
             gap=share_text(self.mip_gap, decimals=2) if is_known(self.mip_gap) else word("not_known", lang),
             minutes=minutes_text(mean_seconds / 60 if by_walk else None),
         )
-        lines = [zh if lang == "zh" else en] + [n.zh if lang == "zh" else n.en for n in self.notices]
+        lines = [pick((zh, en), lang)] + [pick((n.zh, n.en), lang) for n in self.notices]
         return "\n".join(lines)

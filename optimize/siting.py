@@ -18,8 +18,7 @@ import scipy.sparse as sp
 
 from optimize.capacitated import CapacitatedCoverage
 from optimize.covering import LSCP, MCLP
-from optimize.multi_type import TypeInput
-from optimize.multi_type import MultiTypeBudget
+from optimize.multi_type import MultiTypeBudget, TypeInput
 from optimize.names import MODEL_NAMES
 from optimize.p_median import PMedian
 from optimize.parking import ParkingDeficit

@@ -28,7 +28,7 @@ from planning.base.formatting import (
     share_text,
     wan_yuan_text,
 )
-from planning.base.text import LANGUAGES, normalise_language, ui_text
+from planning.base.text import LANGUAGES, normalise_language, pick, ui_text
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import compute_coverage, served_weight
@@ -98,7 +98,7 @@ def escape_markdown(text: str) -> str:
 def show_notes(notes) -> None:
     """(zh, en) notices from the library, in the chosen language."""
     for zh, en in notes:
-        st.info(zh if lang() == "zh" else en)
+        st.info(pick((zh, en), lang()))
 
 
 def remembered(key: str, default):
@@ -267,7 +267,7 @@ def unknown_footnote(*tables: pd.DataFrame) -> None:
 
 def scenario_sentences(scenario) -> list[str]:
     """Three plain sentences: what is built, where, who gains."""
-    names = {k: (v.name_zh if lang() == "zh" else (v.name_en or v.name_zh)) for k, v in scenario.facility_types.items()}
+    names = {k: pick((v.name_zh, v.name_en or v.name_zh), lang()) for k, v in scenario.facility_types.items()}
     counts = pd.Series([s.type for s in scenario.sites]).value_counts()
     built = t("list_sep").join(t("vote_built_item", n=int(n), name=names[k]) for k, n in counts.items())
     what = t("vote_built", items=built or "—", cost=wan_yuan_text(plan_cost_yuan(scenario), lang()))

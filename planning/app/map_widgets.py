@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from planning.base.settings import MapSettings, load_map_settings, save_map_settings
+from planning.base.text import pick, ui_text
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
 from planning.outputs.maps.basemaps import BASEMAPS, BaseMap, resolve_basemap
 
@@ -53,13 +54,13 @@ def basemap_picker(lang: str = "zh", probe: bool = False) -> tuple[BaseMap, str]
     stored = load_map_settings()
     keys = list(BASEMAPS)
     choice = st.selectbox(
-        "底图" if lang == "zh" else "Base map", keys,
+        ui_text("map_basemap", lang), keys,
         index=keys.index(stored.basemap) if stored.basemap in keys else 0,
-        format_func=lambda k: BASEMAPS[k].label_zh if lang == "zh" else BASEMAPS[k].label_en,
+        format_func=lambda k: pick((BASEMAPS[k].label_zh, BASEMAPS[k].label_en), lang),
     )
     tianditu_key = stored.tianditu_key
     if BASEMAPS[choice].needs_key:
-        tianditu_key = st.text_input("天地图密钥 (tk)" if lang == "zh" else "Tianditu key (tk)",
+        tianditu_key = st.text_input(ui_text("map_tianditu_key", lang),
                                      value=tianditu_key, type="password")
     chosen = MapSettings(basemap=choice, tianditu_key=tianditu_key)
     if chosen != stored:

@@ -17,6 +17,7 @@ import yaml
 
 from planning.areas import derive
 from planning.base.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
+from planning.base.text import pick
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR, cache_dir
 from planning.network.graph import WalkNetwork
@@ -49,7 +50,7 @@ class Area:
         return self.network.crs
 
     def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return pick((self.name_zh, self.name_en), lang)
 
     def facilities_of(self, type_key: str) -> gpd.GeoDataFrame:
         return self.facilities[self.facilities["type"] == type_key]

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from planning.base.text import pick
 from planning.base.errors import PlanningError
 from planning.base.paths import DATA_DIR
 
@@ -47,7 +48,7 @@ class FacilityType:
     note: str = ""
 
     def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return pick((self.name_zh, self.name_en), lang)
 
 
 def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, FacilityType]:

@@ -7,20 +7,17 @@ each part of the product keeps its own file (``messages_optimize.yaml``, ``messa
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+from planning.base.text import LOCALE_DIR, catalogue, pick
 
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, dict[str, str]]:
+    """Every ``messages*.yaml`` (each part of the product keeps its own), merged; a code defined twice is a bug."""
     merged: dict[str, dict[str, str]] = {}
-    for path in sorted(_LOCALE_DIR.glob("messages*.yaml")):
-        with open(path, encoding="utf-8") as fh:
-            entries = yaml.safe_load(fh) or {}
+    for path in sorted(LOCALE_DIR.glob("messages*.yaml")):
+        entries = catalogue(path.stem).table
         clash = merged.keys() & entries.keys()
         if clash:
             raise KeyError(f"error codes defined twice ({path.name}): {sorted(clash)}")
@@ -49,7 +46,7 @@ class PlanningError(Exception):
     def __init__(self, code: str, **params: Any) -> None:
         entry = _catalogue().get(code)
         if entry is None:
-            raise KeyError(f"no message for error code {code!r} in {_LOCALE_DIR}/messages*.yaml")
+            raise KeyError(f"no message for error code {code!r} in {LOCALE_DIR}/messages*.yaml")
         values = _SafeDict({k: v for k, v in params.items()})
         self.code = code
         self.params = params
@@ -65,7 +62,7 @@ class PlanningError(Exception):
 
     def message(self, lang: str = "zh") -> str:
         """The message with its hint in one language (``"zh"`` or ``"en"``)."""
-        text, hint = (self.zh, self.hint_zh) if lang == "zh" else (self.en, self.hint_en)
+        text, hint = pick(((self.zh, self.hint_zh), (self.en, self.hint_en)), lang)
         return f"{text} {hint}".strip()
 
     def one_line(self) -> str:

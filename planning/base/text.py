@@ -60,6 +60,11 @@ def catalogue(name: str) -> Texts:
         return Texts(name, yaml.safe_load(fh) or {})
 
 
+def pick(pair: tuple[str, str], lang: str = DEFAULT_LANGUAGE) -> str:
+    """The ``lang`` half of a (zh, en) pair, as notices from :func:`planning.base.errors.warning_text` come."""
+    return pair[1] if normalise_language(lang) == "en" else pair[0]
+
+
 def ui_table() -> dict[str, dict[str, str]]:
     """The app's whole table (``ui.yaml``)."""
     return catalogue("ui").table

@@ -23,6 +23,7 @@ from planning.app.common import (
 )
 from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
 from planning.base.formatting import UNKNOWN, count_text
+from planning.base.text import pick
 from planning.network.read import download_network
 from planning.outputs.reports.content import osm_features_table
 
@@ -38,7 +39,7 @@ if source == "demo":
     areas = demo_areas()
     keys = list(areas)
     chosen = st.selectbox(t("area_demo_pick"), keys, index=keys.index(st.session_state.get("area_key", DEFAULT_AREA)),
-                          format_func=labels(keys, lambda k: areas[k]["name_zh" if lang() == "zh" else "name_en"]))
+                          format_func=labels(keys, lambda k: pick((areas[k]["name_zh"], areas[k]["name_en"]), lang())))
     if chosen != st.session_state.get("area_key", DEFAULT_AREA) or "custom_area" in st.session_state:
         if st.button(t("area_use_demo"), type="primary"):
             st.session_state.pop("custom_area", None)
@@ -135,7 +136,7 @@ show_notes(cov.notes)
 if area.assumptions:
     with st.expander(t("area_assumptions")):
         for zh, en in area.assumptions:
-            st.write("• " + (zh if lang() == "zh" else en))
+            st.write("• " + pick((zh, en), lang()))
 if area.attribution:
     st.caption(t("area_attribution", text=area.attribution))
 

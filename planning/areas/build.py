@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,9 @@ import yaml
 
 from planning.areas import derive
 from planning.base.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
-from planning.base.text import pick
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR, cache_dir
+from planning.base.text import pick
 from planning.network.graph import WalkNetwork
 from planning.network.read import file_digest, load_network
 
@@ -96,6 +98,14 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
     return area
 
 
+@contextmanager
+def _clipped_relations_expected():
+    """pyrosm warns when a relation runs past the bbox; clipping an extract to its area always does that."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*relation\(s\) extend beyond the bounding box", category=UserWarning)
+        yield
+
+
 def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
     """Build every layer of an area from one OSM extract (see :mod:`planning.areas.derive`).
 
@@ -108,8 +118,9 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
     bbox = tuple(spec["bbox"]) if spec.get("bbox") else None
     network = load_network(source, bbox=bbox)
     osm = pyrosm.OSM(str(source), bounding_box=list(bbox) if bbox else None)
-    buildings = osm.get_buildings().to_crs(network.crs)
-    landuse = osm.get_landuse()
+    with _clipped_relations_expected():
+        buildings = osm.get_buildings().to_crs(network.crs)
+        landuse = osm.get_landuse()
     demand = derive.residential_demand(buildings, None if landuse is None else landuse.to_crs(network.crs),
                                        spec["default_levels"], spec["floor_m2_per_person"], spec["elderly_share"])
     boundary = shapely.box(*bbox) if bbox else None
@@ -119,8 +130,9 @@ def derive_osm_area(key: str, spec: dict, source: Path) -> Area:
                                                  spec["community_prefix"])
     demand["community"] = derive.assign_community(demand, communities)
     types = list(load_catalogue().values())
-    found = osm.get_data_by_custom_criteria(custom_filter=derive.osm_feature_keys(types),
-                                            tags_as_columns=derive.osm_tag_keys(types))
+    with _clipped_relations_expected():
+        found = osm.get_data_by_custom_criteria(custom_filter=derive.osm_feature_keys(types),
+                                                tags_as_columns=derive.osm_tag_keys(types))
     found = gpd.GeoDataFrame(geometry=[], crs=4326) if found is None else found
     osm_features = derive.match_osm_features(found.to_crs(network.crs), types)
     candidates = derive.block_candidates(blocks)

@@ -34,14 +34,14 @@ def run(args: argparse.Namespace) -> int:
     from planning.network.read import load_network
     from planning.network.snapping import snap_points, snap_to_nodes
 
-    speed = speed_mps(args.speed_kmh)
+    walk_mps = speed_mps(args.speed_kmh)
     network = load_network(args.network)
     layer = read_points(args.sources, args.coord_system)
     print_notes(layer.notes)
     sources = layer.gdf
     snap = snap_points if args.snap == "edge" else snap_to_nodes
     snapped = snap(network, sources, args.max_snap_m)
-    seconds = node_reach_seconds(network, snapped, speed, args.minutes * 60)
+    seconds = node_reach_seconds(network, snapped, walk_mps, args.minutes * 60)
     if snapped.n_dropped:
         print_notes([warning_text("points_some_far", n=snapped.n_dropped, total=snapped.n_input,
                                   max_m=args.max_snap_m)])

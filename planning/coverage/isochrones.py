@@ -41,18 +41,18 @@ def _around_sources(geoms: np.ndarray, length: np.ndarray, facilities: Snapped, 
 
 
 def isochrones(network: WalkNetwork, facilities: Snapped, minutes: tuple[float, ...],
-               speed: float, buffer_m: float = STREET_BUFFER_M) -> gpd.GeoDataFrame:
+               speed_mps: float, buffer_m: float = STREET_BUFFER_M) -> gpd.GeoDataFrame:
     """One polygon per tier (column ``minutes``) in the network CRS, largest tier first."""
-    dist = node_metres_to_nearest(network, facilities, max(minutes) * 60 * speed)
+    dist = node_metres_to_nearest(network, facilities, max(minutes) * 60 * speed_mps)
     edges = network.edges
     u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
     length = edges["length_m"].to_numpy()
     geoms = edges.geometry.to_numpy()
     rows = []
     for tier in sorted(minutes, reverse=True):
-        cutoff = tier * 60 * speed
-        from_u = np.clip(cutoff - dist[u], 0, None)  # metres walkable into the edge from each end
-        from_v = np.clip(cutoff - dist[v], 0, None)
+        cutoff_m = tier * 60 * speed_mps
+        from_u = np.clip(cutoff_m - dist[u], 0, None)  # metres walkable into the edge from each end
+        from_v = np.clip(cutoff_m - dist[v], 0, None)
         whole = from_u + from_v >= length
         parts = list(geoms[whole])
         for i in np.flatnonzero(~whole & ((from_u > 0) | (from_v > 0))):
@@ -61,7 +61,7 @@ def isochrones(network: WalkNetwork, facilities: Snapped, minutes: tuple[float, 
                 parts.append(substring(geoms[i], 0, from_u[i] * scale))
             if from_v[i] > 0:
                 parts.append(substring(geoms[i], (length[i] - from_v[i]) * scale, length[i] * scale))
-        parts += _around_sources(geoms, length, facilities, cutoff)
+        parts += _around_sources(geoms, length, facilities, cutoff_m)
         area = shapely.union_all(shapely.buffer(np.array(parts, dtype=object), buffer_m)) if parts else shapely.Polygon()
         rows.append({"minutes": tier, "geometry": area})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)

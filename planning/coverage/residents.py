@@ -66,7 +66,7 @@ def compute_coverage(network: WalkNetwork, demand: gpd.GeoDataFrame, facilities:
     speed_kmh
         Walking speed.
     """
-    speed = speed_mps(speed_kmh)
+    walk_mps = speed_mps(speed_kmh)
     tiers = tuple(check_minutes(t) for t in tiers)
     notes: list[tuple[str, str]] = []
     snapped = snap_points(network, demand, max_snap_m)
@@ -78,7 +78,7 @@ def compute_coverage(network: WalkNetwork, demand: gpd.GeoDataFrame, facilities:
         minutes = np.full(len(kept), np.inf)
         if len(sites):
             fsnap = snap_points(network, sites, max_snap_m)
-            minutes = nearest_seconds(network, fsnap, snapped, speed, MAX_REPORTED_MINUTES * 60) / 60.0
+            minutes = nearest_seconds(network, fsnap, snapped, walk_mps, MAX_REPORTED_MINUTES * 60) / 60.0
         kept[f"minutes_to_{ftype.key}"] = minutes
     if communities is not None and "community" not in kept:
         kept["community"] = assign_community(kept, communities.to_crs(network.crs))

@@ -40,31 +40,31 @@ def _with_direct(matrix: sp.csr_array, pairs: pd.DataFrame, cutoff_m: float) -> 
 
 
 def reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapped,
-                  speed: float, cutoff_s: float, n_threads: int | None = None) -> sp.csr_array:
+                  speed_mps: float, cutoff_s: float, n_threads: int | None = None) -> sp.csr_array:
     """Walking seconds from each source (row) to each target (column) within ``cutoff_s``.
 
     The structure of the result is the reach set (explicit zeros kept); build optimisation
     models from ``indptr``/``indices``. ``n_threads`` defaults to every CPU (pass 1 inside
     worker processes that already share the machine).
     """
-    cutoff_m = cutoff_s * speed
+    cutoff_m = cutoff_s * speed_mps
     metres = bounded_search(network.csr, sources.seeds(network), targets.targets(network), cutoff_m,
                             n_threads=n_threads)
     metres = _with_direct(metres, _same_edge_pairs(sources, targets), cutoff_m)
-    return sp.csr_array((metres.data / speed, metres.indices, metres.indptr), shape=metres.shape)
+    return sp.csr_array((metres.data / speed_mps, metres.indices, metres.indptr), shape=metres.shape)
 
 
-def node_reach_seconds(network: WalkNetwork, sources: Snapped, speed: float,
+def node_reach_seconds(network: WalkNetwork, sources: Snapped, speed_mps: float,
                        cutoff_s: float) -> sp.csr_array:
     """Walking seconds from each source to every network node within ``cutoff_s``."""
     metres = bounded_search(network.csr, sources.seeds(network), Targets.nodes(network.n_nodes),
-                            cutoff_s * speed)
+                            cutoff_s * speed_mps)
     metres.sort_indices()
-    return sp.csr_array((metres.data / speed, metres.indices, metres.indptr), shape=metres.shape)
+    return sp.csr_array((metres.data / speed_mps, metres.indices, metres.indptr), shape=metres.shape)
 
 
 def nearest_seconds(network: WalkNetwork, facilities: Snapped, demand: Snapped,
-                    speed: float, cutoff_s: float) -> np.ndarray:
+                    speed_mps: float, cutoff_s: float) -> np.ndarray:
     """Seconds from each demand point to its nearest facility (``inf`` beyond ``cutoff_s``).
 
     One search seeded from every facility at once: only the nearest matters, so its cost
@@ -74,14 +74,14 @@ def nearest_seconds(network: WalkNetwork, facilities: Snapped, demand: Snapped,
     if len(facilities.kept) == 0 or len(demand.kept) == 0:
         return seconds
     merged = facilities.seeds(network).as_one_source()
-    row = bounded_search(network.csr, merged, demand.targets(network), cutoff_s * speed, n_threads=1)
-    seconds[row.indices] = row.data / speed
+    row = bounded_search(network.csr, merged, demand.targets(network), cutoff_s * speed_mps, n_threads=1)
+    seconds[row.indices] = row.data / speed_mps
     direct = _same_edge_pairs(facilities, demand)
     if not direct.empty:
         best = direct.groupby("tgt")["metres"].min()
         idx = best.index.to_numpy()
-        seconds[idx] = np.minimum(seconds[idx], np.where(best.to_numpy() <= cutoff_s * speed,
-                                                         best.to_numpy() / speed, np.inf))
+        seconds[idx] = np.minimum(seconds[idx], np.where(best.to_numpy() <= cutoff_s * speed_mps,
+                                                         best.to_numpy() / speed_mps, np.inf))
     return seconds
 
 

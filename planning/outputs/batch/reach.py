@@ -27,7 +27,7 @@ def snapped_rows(snapped: Snapped, start: int, stop: int) -> Snapped:
                                n_input=len(snapped.kept[rows]))
 
 
-def chunked_reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapped, speed: float,
+def chunked_reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapped, speed_mps: float,
                           cutoff_s: float, chunk: int = DEFAULT_CHUNK, n_threads: int | None = None) -> sp.csr_array:
     """Walking seconds from each source (row) to each target (column) within ``cutoff_s``.
 
@@ -35,7 +35,7 @@ def chunked_reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapp
 
     Parameters
     ----------
-    speed
+    speed_mps
         Walking speed in metres per second.
     cutoff_s
         Longest walk kept, in seconds.
@@ -45,7 +45,7 @@ def chunked_reach_seconds(network: WalkNetwork, sources: Snapped, targets: Snapp
         Search threads; 1 inside Dask worker processes, which already share the cores.
     """
     n = len(sources.kept)
-    parts = [reach_seconds(network, snapped_rows(sources, start, min(start + chunk, n)), targets, speed, cutoff_s,
+    parts = [reach_seconds(network, snapped_rows(sources, start, min(start + chunk, n)), targets, speed_mps, cutoff_s,
                            n_threads) for start in range(0, n, chunk)]
     if not parts:
         return sp.csr_array((np.zeros(0), np.zeros(0, np.int64), np.zeros(1, np.int64)), shape=(0, len(targets.kept)))

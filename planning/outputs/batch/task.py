@@ -118,7 +118,7 @@ def _add_plans(job: AreaJob, network: WalkNetwork, outcome: AreaOutcome) -> None
     if len(candidates) == 0:
         outcome.notes.append(warning_text("batch_area_no_candidates", area=job.name))
         return
-    speed = speed_mps(job.speed_kmh)
+    walk_mps = speed_mps(job.speed_kmh)
     demand = outcome.demand
     cand_snap = snap_points(network, candidates)
     candidates = candidates.iloc[cand_snap.kept].reset_index(drop=True)
@@ -126,7 +126,7 @@ def _add_plans(job: AreaJob, network: WalkNetwork, outcome: AreaOutcome) -> None
     rows, sites = [], []
     for ftype in job.types:
         cutoff_s = ftype.tier_minutes * 60
-        reach = chunked_reach_seconds(network, cand_snap, dem_snap, speed, cutoff_s, job.chunk, n_threads=1)
+        reach = chunked_reach_seconds(network, cand_snap, dem_snap, walk_mps, cutoff_s, job.chunk, n_threads=1)
         already = demand[f"minutes_to_{ftype.key}"].to_numpy() <= ftype.tier_minutes
         model = MCLP.from_reach(reach, served_weight(demand, ftype), job.mclp_p, already_covered=already,
                                 candidates=candidates)

@@ -198,6 +198,8 @@ def test_every_page_shows_only_meaningful_figures(server, context, app_env):
         page = context.new_page()
         page.goto(f"{server}/vote?poll={poll_id}&code={codes[0]}&lang={lang}", timeout=60_000)
         page.get_by_text(LEGACY_NAME).first.wait_for(timeout=90_000)
+        if lang == "zh":  # the plan sentences draw after the option headings: wait for the last one
+            page.get_by_text("造价：未填写").first.wait_for(timeout=90_000)
         vote = _check(page, f"vote-{lang}")
         if lang == "zh":
             assert "造价：未填写" in vote and "约 0 万元" not in vote

@@ -7,32 +7,16 @@ is not set (``apt-get install chromium fonts-noto-cjk``).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from scenarios.scenario import save_scenario
 from scenarios.voting import VotingService
-from tests.support.data import OUTPUT, ROOT
+from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
+from tests.support.data import OUTPUT
 from tests.support.voting import SECRET, make_scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                                reason="apt-get install chromium fonts-noto-cjk")
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -52,36 +36,14 @@ def app_env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app_env):
-    env = app_env[0]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(app_env[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def _settle(page) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 def test_clerk_sees_demo_and_coverage(server, browser):
@@ -89,12 +51,12 @@ def test_clerk_sees_demo_and_coverage(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server, timeout=60_000)
     page.get_by_text("南京 新街口", exact=False).first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     assert page.get_by_text("OSM 中没有社区食堂").first.is_visible()
     page.screenshot(path=str(OUTPUT / "app-area.png"), full_page=True)
     page.goto(f"{server}/coverage", timeout=60_000)
     page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(OUTPUT / "app-coverage.png"), full_page=True)
     page.close()
@@ -107,11 +69,11 @@ def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, a
     phone.goto(f"{server}/vote?poll={poll_id}&code={codes[0]}", timeout=60_000)
     phone.get_by_text("方案 A：方案甲 养老优先").wait_for(timeout=60_000)
     phone.get_by_role("button", name="投票").wait_for(timeout=30_000)
-    _settle(phone)
+    settle(phone)
     phone.wait_for_timeout(1000)
     phone.screenshot(path=str(OUTPUT / "app-vote-phone.png"), full_page=True)
     phone.get_by_text("支持方案 B").click()
-    _settle(phone)
+    settle(phone)
     phone.get_by_role("button", name="投票").click()
     phone.get_by_text("投票成功").wait_for(timeout=30_000)
     receipt = phone.locator(".receipt").inner_text().strip()
@@ -123,7 +85,7 @@ def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, a
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/results?poll={poll_id}", timeout=60_000)
     page.get_by_text("胜出方案").first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     # the ballots table is a canvas grid: its accessible copy of the rows may fill in after the
     # page settles on a busy machine, so wait for the receipt rather than read once
     assert receipt
@@ -150,7 +112,7 @@ def test_coverage_map_draws_with_every_outside_request_blocked(server, browser, 
     page = context.new_page()
     page.goto(f"{server}/coverage", timeout=60_000)
     page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     frame = None
     for _ in range(120):
         frame = next((f for f in page.frames if f.query_selector(".leaflet-container")), None)

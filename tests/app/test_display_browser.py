@@ -11,28 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from scenarios.scenario import save_scenario
 from scenarios.voting import VotingService
-from tests.support.data import ROOT
+from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
+from tests.support.data import OUTPUT
 from tests.support.display_checks import LEGACY_NAME, legacy_p_median_plan, meaningless
 from tests.support.voting import SECRET
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                                reason="apt-get install chromium fonts-noto-cjk")
-OUTPUT = ROOT / "test-output"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 # Every string drawn on a canvas (the tables' cells), recorded in each frame as it is drawn.
 RECORD_CANVAS_TEXT = """(() => {
   const drawn = []; window.__canvasTexts = drawn;
@@ -40,12 +30,6 @@ RECORD_CANVAS_TEXT = """(() => {
   CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
     drawn.push(String(text)); return fillText.call(this, text, ...rest); };
 })();"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,32 +43,16 @@ def app_env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(app_env):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=app_env[0], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(app_env[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def context():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         ctx = browser.new_context(viewport={"width": 1920, "height": 1400})  # wide: no table column off-screen
         ctx.add_init_script(RECORD_CANVAS_TEXT)
         yield ctx
-        browser.close()
 
 
 # True once every table's column headers have been drawn on its canvas.
@@ -97,8 +65,7 @@ TABLES_DRAWN = """() => {
 
 
 def _settle(page) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    settle(page, timeout_ms=90_000)
     page.wait_for_function(TABLES_DRAWN, timeout=60_000)
     page.wait_for_timeout(1500)  # the map iframes draw after the script run
 

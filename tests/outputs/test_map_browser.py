@@ -8,28 +8,20 @@ import functools
 import http.server
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 
 from planning.outputs.maps.assets import ensure_app_static, standalone_html
 from planning.outputs.maps.layers import MapLabels
 from planning.outputs.maps.webmap import build_map
+from tests.support.browser import chromium, needs_chromium, streamlit_server
 from tests.support.data import OUTPUT, ROOT
 from tests.support.map_layers import FACILITY_ICONS, build_layers
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
+pytestmark = needs_chromium
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +33,6 @@ def _map(layers, assets_url=None):
     return build_map(layers.communities, LABELS, facilities=layers.facilities, sites=layers.sites,
                      demand=layers.demand, isochrones=layers.isochrones, facility_icons=FACILITY_ICONS,
                      assets_url=assets_url)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -61,8 +47,7 @@ def served(tmp_path):
 
 @pytest.fixture()
 def page():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         page.blocked, page.failed = [], []
 
@@ -78,7 +63,6 @@ def page():
         page.on("requestfailed", lambda r: page.failed.append(r.url) if "127.0.0.1" in r.url else None)
         page.on("response", lambda r: page.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         yield page
-        browser.close()
 
 
 def _check_drawn(frame, layers) -> None:
@@ -141,30 +125,15 @@ def test_map_draws_inside_streamlit_on_a_fresh_checkout(layers, page, tmp_path):
     app_dir.mkdir()
     (app_dir / "app.py").write_text(APP.format(root=str(ROOT)), encoding="utf-8")
     assert not (app_dir / "static").exists()  # a fresh clone
-    port = _free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.enableStaticServing", "true"],
-        cwd=app_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        page.goto(f"http://127.0.0.1:{port}/")
+    with streamlit_server(env, cwd=app_dir, options=("--server.enableStaticServing", "true")) as url:
+        page.goto(f"{url}/")
         frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
         _check_drawn(frame, layers)
         page.wait_for_timeout(800)
         page.screenshot(path=str(OUTPUT / "map_streamlit.png"))
         vendor_failures = [u for u in page.failed if "/app/static/" in u]
         assert vendor_failures == [] and page.blocked == []
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_big_area_map_draws_in_under_two_seconds(served, page, tmp_path):

@@ -9,10 +9,10 @@ from optimize import (
     LSCP,
     MCLP,
     CapacitatedCoverage,
-    TypeInput,
     MultiTypeBudget,
     ParkingDeficit,
     PMedian,
+    TypeInput,
 )
 from planning.base.errors import PlanningError
 

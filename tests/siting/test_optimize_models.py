@@ -16,10 +16,10 @@ from optimize import (
     LSCP,
     MCLP,
     CapacitatedCoverage,
-    TypeInput,
     MultiTypeBudget,
     ParkingDeficit,
     PMedian,
+    TypeInput,
 )
 
 WEIGHTS = np.array([10.0, 20.0, 30.0, 40.0, 50.0])

@@ -1,0 +1,75 @@
+"""The app in a real browser: Debian's chromium driven by Playwright, a streamlit server per module.
+
+Browser tests are skipped only when /usr/bin/chromium is missing and ``CI`` is not set
+(``apt-get install chromium fonts-noto-cjk``); in CI a missing browser is a failure.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.support.data import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags chromium keeps trying hosts this offline machine refuses.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
+                                    reason="apt-get install chromium fonts-noto-cjk")
+SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: Mapping[str, str], script: str = "app.py", cwd: Path = ROOT,
+                     options: tuple[str, ...] = ()) -> Iterator[str]:
+    """``streamlit run script`` on a free local port; yields its URL once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1", *options],
+                            cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Debian chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def settle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has finished its script run."""
+    page.wait_for_timeout(500)
+    page.wait_for_function(SETTLED, timeout=timeout_ms)

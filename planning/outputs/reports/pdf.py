@@ -1,12 +1,12 @@
-"""The report as an A4 PDF; Chinese and English text in ReportLab's built-in CJK font.
+"""The report as an A4 PDF whose only font is an embedded subset of a Chinese TrueType font.
 
-``STSong-Light`` is a CID font every PDF reader ships (Adobe-GB1), so Chinese renders
-without installing or embedding any font file.
+The font (WenQuanYi Micro Hei from Debian ``fonts-wqy-microhei``, see :mod:`planning.outputs.fonts`)
+carries Latin letters too, so ``pdffonts`` lists one embedded font and a print shop with no
+Chinese font installed prints the same pages.
 """
 from __future__ import annotations
 
 import io
-import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -15,8 +15,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -31,6 +29,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as PdfTable
 
+from planning.outputs.fonts import PDF_FONT, register_pdf_font
 from planning.outputs.reports.content import (
     Figure,
     ReportContent,
@@ -40,7 +39,7 @@ from planning.outputs.reports.content import (
     label,
 )
 
-FONT = "STSong-Light"
+FONT = PDF_FONT
 MARGIN = 18 * mm
 TEXT_WIDTH = A4[0] - 2 * MARGIN
 HEADER_BG = colors.HexColor("#dde6f0")
@@ -49,17 +48,15 @@ RIGHT_KINDS = {"int", "pct", "minutes", "yuan", "coord"}
 CELL_SIZE = 7.5
 CELL_PAD = 3.0  # points left and right of a cell's text
 KEEP_ROWS = 25  # tables up to this many rows are not split across pages
-LATIN_FONT = "Helvetica"
-_NOT_IN_CID_FONT = re.compile("([©®²³°·µ]+)")  # Latin-1 signs STSong-Light (Adobe-GB1) lacks
 
 
 def _markup(text: str) -> str:
-    """Paragraph markup of plain text: escaped, with the signs STSong-Light lacks set in Helvetica."""
-    return _NOT_IN_CID_FONT.sub(rf'<font name="{LATIN_FONT}">\1</font>', escape(text))
+    """Paragraph markup of plain text (escaped)."""
+    return escape(text)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    register_pdf_font()
     base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK", spaceAfter=4)
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=10),
@@ -105,6 +102,7 @@ def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[F
              for c, v in zip(table.frame.columns, row)] for row in table.frame.itertuples(index=False)]
     grid = PdfTable([head, *body], colWidths=_column_widths(table, lang), repeatRows=1)
     grid.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # the cell default (Helvetica) would be an unembedded font
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE_BG]),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b8c0")),
@@ -157,7 +155,8 @@ def render_pdf(content: ReportContent) -> bytes:
         canvas.restoreState()
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN, title=content.title, author="shenghuoquan", lang=content.lang)
+                            bottomMargin=MARGIN, title=content.title, author="shenghuoquan", lang=content.lang,
+                            initialFontName=FONT)
     story: list[Flowable] = [Paragraph(_markup(content.title), styles["title"])]
     story += [Paragraph(_markup(line), styles["subtitle"]) for line in content.subtitle]
     for i, section in enumerate(content.sections):

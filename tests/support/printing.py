@@ -30,8 +30,9 @@ def pdf_fonts(pdf: Path) -> list[dict[str, str]]:
     return rows
 
 
-def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+def pdf_text(pdf: Path, raw: bool = False) -> str:
+    """The text layer; ``raw``: in drawing order, so a table cell's wrapped lines stay together."""
+    return subprocess.run(["pdftotext", "-raw" if raw else "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
 
 

@@ -1,7 +1,6 @@
 """设施选址 / Siting: choose a location model, run it, see the new sites, save the plan as a scenario."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -35,8 +34,8 @@ from planning.base.formatting import (
     share_text,
     wan_yuan_text,
 )
-from planning.base.walking import DEFAULT_SPEED_KMH, speed_mps
-from scenarios.scenario import build_scenario, round_counts, save_scenario
+from scenarios.from_siting import scenario_from_siting
+from scenarios.scenario import save_scenario
 
 st.title(t("page_siting"))
 st.caption(t("siting_intro"))
@@ -154,33 +153,8 @@ st.subheader(t("siting_save"))
 name = st.text_input(t("siting_scenario_name"), value=t("siting_default_name", model=t(f"model_{run['model']}")))
 if st.button(t("siting_save_button")):
     with planning_errors():
-        type_keys = list(dict.fromkeys(sites["type"]))
-        communities = plan_coverage(siting_data(area, area_id), sites, [cat[k] for k in type_keys])
-        communities["community"] = communities["community"].map(names).fillna(communities["community"])
-        communities = round_counts(communities)
-        overall = communities.drop(columns="community").groupby(["type", "tier_minutes"], as_index=False).sum()
-        lonlat = sites.set_geometry("geometry").to_crs(4326).geometry
-        capacity = next((sites[c] for c in ("capacity", "spaces") if c in sites), [None] * len(sites))
-        site_rows = pd.DataFrame({
-            "id": sites["id"].astype(str) + "-" + sites["type"], "type": sites["type"], "lon": lonlat.x, "lat": lonlat.y,
-            "cost_yuan": sites["cost_yuan"], "capacity": capacity,
-        })
-        places = "、".join(dict.fromkeys(sites["community"].map(names).dropna())) if "community" in sites else ""
-        bounds = area.communities.to_crs(4326).total_bounds
-        scenario = build_scenario(
-            name=name.strip() or t(f"model_{run['model']}"),
-            description=places,
-            area={"name": area.name_zh, "crs": "EPSG:4326", "bbox": tuple(float(b) for b in bounds)},
-            facility_types={k: {"name_zh": cat[k].name_zh, "name_en": cat[k].name_en,
-                                "tiers_minutes": [int(round(cat[k].tier_minutes))]} for k in type_keys},
-            model={"name": result.model, "p": run["params"].get("p"), "budget_yuan": run["params"].get("budget_yuan"),
-                   "minutes": float(max(cat[k].tier_minutes for k in type_keys)),
-                   "speed_mps": speed_mps(DEFAULT_SPEED_KMH), "solver": result.solver,
-                   "gap": float(result.mip_gap) if np.isfinite(result.mip_gap) else None,
-                   "time_limit_seconds": run["time_limit"]},
-            sites=site_rows, overall=overall, communities=communities,
-            data_sources=[{"name": "area", "path": f"demo:{area.key}"}] if area.key != "custom" else
-                         [{"name": layer, "path": origin} for layer, origin in area.sources.items()],
-        )
+        scenario = scenario_from_siting(area, siting_data(area, area_id), sites, cat, result.model, run["params"],
+                                        name.strip() or t(f"model_{run['model']}"), solver=result.solver,
+                                        mip_gap=result.mip_gap, time_limit_seconds=run["time_limit"])
         path = save_scenario(scenario, scenario_dir())
         st.success(t("siting_saved", path=path.name))

@@ -7,6 +7,7 @@ Chinese font installed prints the same pages.
 from __future__ import annotations
 
 import io
+import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -48,6 +49,9 @@ RIGHT_KINDS = {"int", "pct", "minutes", "yuan", "coord"}
 CELL_SIZE = 7.5
 CELL_PAD = 3.0  # points left and right of a cell's text
 KEEP_ROWS = 25  # tables up to this many rows are not split across pages
+FRAME_HEIGHT = A4[1] - 2 * MARGIN
+FIGURE_HEIGHT = FRAME_HEIGHT / 2 - 26 * mm  # two maps and their captions fit one page
+PAIR_HEIGHT = FRAME_HEIGHT * 0.55
 
 
 def _markup(text: str) -> str:
@@ -70,22 +74,52 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2, spaceAfter=0),
         "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2,
                                      spaceAfter=0, alignment=TA_RIGHT),
-        "head": ParagraphStyle("head", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2, spaceAfter=0),
+        # headers break only where _header_lines puts a line break, never inside a word
+        "head": ParagraphStyle("head", parent=base, fontSize=CELL_SIZE, leading=CELL_SIZE + 2, spaceAfter=0,
+                               wordWrap=None),
         "footer": ParagraphStyle("footer", parent=base, fontSize=8, leading=10, textColor=colors.grey),
     }
 
 
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def header_words(text: str) -> list[str]:
+    """The pieces a column header may break between: words in English; in Chinese only before a
+    bracket ("应达生活圈" / "（分钟）"), so no word is cut and no "（" is left at a line end."""
+    if _CJK.search(text):
+        return [w for w in re.split(r"(?=（)", text) if w]
+    return text.split(" ")
+
+
+def _width(text: str, size: float = CELL_SIZE) -> float:
+    return stringWidth(text, FONT, size)
+
+
+def _header_lines(text: str, width: float) -> str:
+    """Header markup broken into lines of whole pieces that fit ``width`` points."""
+    joiner = "" if _CJK.search(text) else " "
+    lines: list[str] = []
+    for word in header_words(text):
+        if lines and _width(lines[-1] + joiner + word) <= width:
+            lines[-1] += joiner + word
+        else:
+            lines.append(word)
+    return "<br/>".join(_markup(line).replace(" ", "\u00a0") for line in lines)
+
+
 def _column_widths(table: Table, lang: str) -> list[float]:
-    """Widths that keep numbers on one line; headers and long text wrap when the page is too narrow."""
+    """Widths that keep numbers and header words on one line; long text wraps when the page is too narrow."""
     pad = 2 * CELL_PAD + 2.0
     natural, least = [], []
     for column in table.frame.columns:
         cells = [cell_text(v, table.kinds[column], lang) for v in table.frame[column]]
-        widest = max([stringWidth(c, FONT, CELL_SIZE) for c in cells] + [0.0]) + pad
-        head = stringWidth(str(column), FONT, CELL_SIZE) + pad
+        widest = max([_width(c) for c in cells] + [0.0]) + pad
+        head = _width(str(column)) + pad
+        word = max(_width(w) for w in header_words(str(column))) + pad
         natural.append(max(widest, head))
         floor = widest if table.kinds[column] in RIGHT_KINDS else min(widest, 60.0)
-        least.append(max(floor, head / 3))
+        least.append(max(floor, word))
     if sum(natural) <= TEXT_WIDTH:
         return [w * TEXT_WIDTH / sum(natural) for w in natural]
     extra = [n - m for n, m in zip(natural, least)]
@@ -96,11 +130,13 @@ def _column_widths(table: Table, lang: str) -> list[float]:
 
 def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     """Title, grid and caption of one table (the header row repeats on every page)."""
-    head = [Paragraph(_markup(str(c)), styles["head"]) for c in table.frame.columns]
+    widths = _column_widths(table, lang)
+    head = [Paragraph(_header_lines(str(c), w - 2 * CELL_PAD), styles["head"])
+            for c, w in zip(table.frame.columns, widths)]
     body = [[Paragraph(_markup(cell_text(v, table.kinds[c], lang)),
                        styles["cell_right" if table.kinds[c] in RIGHT_KINDS else "cell"])
              for c, v in zip(table.frame.columns, row)] for row in table.frame.itertuples(index=False)]
-    grid = PdfTable([head, *body], colWidths=_column_widths(table, lang), repeatRows=1)
+    grid = PdfTable([head, *body], colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT),  # the cell default (Helvetica) would be an unembedded font
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
@@ -117,10 +153,45 @@ def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[F
     return [*parts, Spacer(1, 3 * mm)]
 
 
+def _image(png: bytes, width: float, height: float) -> Image:
+    """The picture scaled to fit ``width`` × ``height`` points, aspect kept."""
+    width_px, height_px = ImageReader(io.BytesIO(png)).getSize()
+    scale = min(width / width_px, height / height_px)
+    return Image(io.BytesIO(png), width=width_px * scale, height=height_px * scale)
+
+
 def _figure(figure: Figure, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
-    width_px, height_px = ImageReader(io.BytesIO(figure.png)).getSize()
-    image = Image(io.BytesIO(figure.png), width=TEXT_WIDTH, height=TEXT_WIDTH * height_px / width_px)
-    return [image, Paragraph(_markup(figure.caption), styles["caption"]), Spacer(1, 4 * mm)]
+    """A full-width map at most half a page high, so two maps share a page."""
+    return [_image(figure.png, TEXT_WIDTH, FIGURE_HEIGHT), Paragraph(_markup(figure.caption), styles["caption"]),
+            Spacer(1, 3 * mm)]
+
+
+def _figure_pair(left: Figure, right: Figure, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Two maps side by side (before → after), one caption under both."""
+    half = TEXT_WIDTH / 2 - 2 * mm
+    grid = PdfTable([[_image(left.png, half, PAIR_HEIGHT), _image(right.png, half, PAIR_HEIGHT)]],
+                    colWidths=[TEXT_WIDTH / 2] * 2)
+    grid.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    caption = " ".join(c for c in (left.caption, right.caption) if c)
+    return [grid, Paragraph(_markup(caption), styles["caption"]), Spacer(1, 3 * mm)]
+
+
+def _figures(figures: list[Figure], styles: dict[str, ParagraphStyle]) -> list[list[Flowable]]:
+    """Flowables of each figure, half figures two to a row."""
+    blocks, pending = [], None
+    for figure in figures:
+        if figure.half and pending is not None:
+            blocks.append(_figure_pair(pending, figure, styles))
+            pending = None
+        elif figure.half:
+            pending = figure
+        else:
+            blocks.append(_figure(figure, styles))
+    if pending is not None:
+        blocks.append(_figure(pending, styles))
+    return blocks
 
 
 def _section(section: Section, lang: str, styles: dict[str, ParagraphStyle], first: bool) -> list[Flowable]:
@@ -128,7 +199,7 @@ def _section(section: Section, lang: str, styles: dict[str, ParagraphStyle], fir
     heading = [Paragraph(_markup(section.title), styles["h1"])]
     heading += [Paragraph(_markup(p), styles["body"]) for p in section.paragraphs]
     blocks = [(_table(t, lang, styles), len(t.frame) <= KEEP_ROWS) for t in section.tables if t.printed]
-    blocks += [(_figure(f, styles), True) for f in section.figures]
+    blocks += [(flowables, True) for flowables in _figures(section.figures, styles)]
     parts: list[Flowable] = [PageBreak()] if section.page_break and not first else []
     if blocks and blocks[0][1]:
         blocks[0] = (heading + blocks[0][0], True)

@@ -68,8 +68,18 @@ class ModelSettings(_Strict):
     time_limit_seconds: float | None = Field(default=None, gt=0)
 
 
+# The columns of the 一表一图 task table the organiser fills per site (投资估算 is ``cost_yuan``).
+TASK_FIELDS = ("project", "location", "scale", "funding", "responsible", "deadline")
+
+
 class Site(_Strict):
-    """One chosen site in WGS84 degrees; ``cost_yuan`` is None when nobody gave its cost."""
+    """One chosen site in WGS84 degrees; ``cost_yuan`` is None when nobody gave its cost.
+
+    The task-table fields are free text the organiser fills for the 公示 (None: not filled, printed
+    blank): ``project`` 项目, ``location`` 位置, ``scale`` 规模, ``funding`` 资金来源,
+    ``responsible`` 责任单位, ``deadline`` 完成时限. Files saved before they existed load unchanged
+    and keep their digest: an unfilled field is left out of the digest and the file.
+    """
 
     id: str
     type: str
@@ -77,6 +87,12 @@ class Site(_Strict):
     lat: float = Field(ge=-90, le=90)
     cost_yuan: float | None = Field(default=None, ge=0)
     capacity: float | None = Field(default=None, ge=0)
+    project: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=200)
+    scale: str | None = Field(default=None, max_length=200)
+    funding: str | None = Field(default=None, max_length=200)
+    responsible: str | None = Field(default=None, max_length=200)
+    deadline: str | None = Field(default=None, max_length=200)
 
 
 class CoverageRow(_Strict):
@@ -152,9 +168,19 @@ class Scenario(_Strict):
                 raise ValueError(f"facility type {item.type!r} is not in facility_types")
         return self
 
+    def content(self) -> dict[str, Any]:
+        """The scenario as plain data (what the file holds), task-table fields left out where not filled."""
+        content = self.model_dump(mode="json")
+        for site in content["sites"]:
+            for name in TASK_FIELDS:
+                if site.get(name) is None:
+                    site.pop(name, None)
+        return content
+
     def content_digest(self) -> str:
         """sha256 of the canonical JSON of everything but the digest itself."""
-        content = self.model_dump(mode="json", exclude={"digest"})
+        content = self.content()
+        content.pop("digest")
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -237,9 +263,7 @@ def save_scenario(
     """
     directory = Path(directory) if directory is not None else paths.scenario_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(
-        scenario.sealed().model_dump(mode="json"), allow_unicode=True, sort_keys=False
-    )
+    text = yaml.safe_dump(scenario.sealed().content(), allow_unicode=True, sort_keys=False)
     if filename is not None:
         path = directory / filename
         try:
@@ -297,6 +321,30 @@ def plan_cost_yuan(scenario: Scenario) -> float | None:
     model carries no cost; a 0 there means "not given" and reads so.
     """
     return None if _unpriced_legacy(scenario) else scenario.cost_yuan
+
+
+def with_tasks(scenario: Scenario, tasks: Mapping[str, Mapping[str, Any]]) -> Scenario:
+    """A copy with the task-table fields of the sites filled from ``tasks`` (site id → {field: text});
+    blank text clears a field. The copy is unsealed: save it as a new version for the 公示.
+
+    Raises
+    ------
+    PlanningError
+        ``scenario_invalid`` for an unknown site or field, or text that is too long.
+    """
+    known = {site.id for site in scenario.sites}
+    raw = scenario.model_dump(mode="python", exclude={"digest"})
+    for site in raw["sites"]:
+        for name, value in tasks.get(site["id"], {}).items():
+            if name not in TASK_FIELDS:
+                raise PlanningError("scenario_invalid", path="<tasks>", field=f"{site['id']}.{name}",
+                                    reason="not a task-table field")
+            text = "" if value is None or _is_missing(value) else str(value).strip()
+            site[name] = text or None
+    unknown = sorted(set(tasks) - known)
+    if unknown:
+        raise PlanningError("scenario_invalid", path="<tasks>", field=unknown[0], reason="no such site")
+    return _validate(raw, "<tasks>")
 
 
 def coverage_frame(scenario: Scenario) -> pd.DataFrame:

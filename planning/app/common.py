@@ -309,3 +309,56 @@ def labels(keys, text) -> callable:
     """A ``format_func`` with the words fixed now (AppTest replays it outside the script run)."""
     table = {k: text(k) for k in keys}
     return table.__getitem__
+
+
+# -- printed outputs: report PDF, Excel tables, 公示 poster ------------------------------------------
+
+PRINT_FILES = {"pdf": ("print_pdf", "生活圈评估报告.pdf", "application/pdf"),
+               "xlsx": ("print_xlsx", "生活圈评估表格.xlsx",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+               "poster": ("print_poster", "公示海报.pdf", "application/pdf")}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _print_files(_area: Area, area_id: str, _scenario, digest: str, language: str) -> tuple[dict[str, bytes], str]:
+    """(files by kind, why the poster is missing or ""): report PDF and Excel, and the poster of a plan."""
+    from planning.outputs.poster import render_poster
+    from planning.outputs.reports.build import render
+    from planning.outputs.reports.data import prepare_report_data
+
+    data = prepare_report_data(_area, list(catalogue().values()), scenario=_scenario)
+    files = {"pdf": render(data, "pdf", language), "xlsx": render(data, "xlsx", language)}
+    note = ""
+    if _scenario is not None:
+        try:
+            files["poster"] = render_poster(_area, _scenario, lang=language)
+        except PlanningError as err:
+            note = err.message(language)
+    return files, note
+
+
+def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print") -> None:
+    """Download buttons for the PDF report, its Excel tables and, with a plan, the A3 公示 poster.
+
+    The files take a while to draw, so they are made on request and kept for the page's next runs.
+    """
+    st.subheader(t("print_title"))
+    digest = (scenario.digest or scenario.content_digest()) if scenario is not None else ""
+    ident = (area_id, digest, lang())
+    stored = st.session_state.get(f"print_{key}")
+    if stored is None or stored[0] != ident:
+        st.caption(t("print_help") if scenario is not None else t("print_help_no_plan"))
+        if not st.button(t("print_prepare"), key=f"{key}_prepare"):
+            return
+        with planning_errors(), st.spinner(t("print_preparing")):
+            st.session_state[f"print_{key}"] = (ident, *_print_files(area, area_id, scenario, digest, lang()))
+        stored = st.session_state.get(f"print_{key}")
+        if stored is None:
+            return
+    _, files, note = stored
+    columns = st.columns(len(files))
+    for column, (kind, payload) in zip(columns, files.items()):
+        word, file_name, mime = PRINT_FILES[kind]
+        column.download_button(t(word), payload, file_name=file_name, mime=mime, key=f"{key}_{kind}")
+    if note:
+        st.info(note)

@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
-from planning.base.text import pick
 from planning.base.errors import PlanningError
 from planning.base.paths import DATA_DIR
+from planning.base.text import pick
 
 CATALOGUE_PATH = DATA_DIR / "facility_types.yaml"
 SERVES = ("all", "elderly", "car_households")

@@ -230,7 +230,7 @@ def test_csv_and_excel_exports_keep_numbers_numeric_and_meaningful(report_data, 
     overall = pd.read_csv(tmp_path / "csv" / "overall.csv", encoding="utf-8-sig")
     assert pd.api.types.is_float_dtype(overall["步行中位数（分钟）"])  # empty beyond 60 min, not "> 60"
     sites = pd.read_csv(tmp_path / "csv" / "scenario_sites.csv", encoding="utf-8-sig")
-    assert sites["投资（元）"].isna().all()  # not given, not 0
+    assert sites["投资估算（元）"].isna().all()  # not given, not 0
 
     book = load_workbook(io.BytesIO(render(report_data, "xlsx", "zh")))
     cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row]
@@ -238,5 +238,5 @@ def test_csv_and_excel_exports_keep_numbers_numeric_and_meaningful(report_data, 
     assert not [v for v in cells if isinstance(v, float) and not np.isfinite(v)]
     sheet = book["方案选址"]
     header = [c.value for c in sheet[1]]
-    assert "投资（元）" in header
-    assert all(row[header.index("投资（元）")].value is None for row in sheet.iter_rows(min_row=2))
+    assert "投资估算（元）" in header
+    assert all(row[header.index("投资估算（元）")].value is None for row in sheet.iter_rows(min_row=2))

@@ -13,7 +13,7 @@ from planning.outputs.maps import static as staticmap
 from planning.outputs.maps.layers import MapLabels
 from planning.outputs.maps.static import ATTRIBUTION, cjk_font_family, draw_static_map
 from tests.support.data import OUTPUT
-from tests.support.map_layers import FACILITY_ICONS, build_layers
+from tests.support.map_layers import build_layers
 
 LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
 
@@ -31,7 +31,7 @@ def _texts(fig) -> list[str]:
 def test_chinese_report_map_renders_without_missing_glyphs(layers):
     assert cjk_font_family() is not None, "install fonts-noto-cjk"
     fig = draw_static_map(layers.communities, LABELS, facilities=layers.facilities, sites=layers.sites,
-                          demand=layers.demand, isochrones=layers.isochrones, facility_icons=FACILITY_ICONS,
+                          demand=layers.demand, isochrones=layers.isochrones,
                           title="团城山街道 生活圈覆盖")
     OUTPUT.mkdir(exist_ok=True)
     with warnings.catch_warnings():

@@ -52,7 +52,7 @@ def test_geojson_files_are_wgs84_inside_the_area(data, tmp_path):
 
 def test_csv_tables_open_in_excel_with_chinese_headers(data, tmp_path):
     files = {p.stem: p for p in write_csv(tmp_path / "csv", assemble_report(data, "zh"))}
-    assert set(files) == {"overall", "clusters", "communities", "scenario_sites", "scenario_communities", "osm_features"}
+    assert set(files) == {"overall", "clusters", "communities", "scenario_tasks", "scenario_sites", "scenario_communities", "osm_features"}
     assert files["overall"].read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     communities = pd.read_csv(files["communities"], encoding="utf-8-sig")
     assert len(communities) == len(data.area.communities) * len(data.types)

@@ -5,9 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    current_area,
     lang,
     numeric_or_text,
     planning_errors,
+    print_downloads,
     scenario_dir,
     show_error,
     t,
@@ -85,3 +87,8 @@ st.subheader(t("compare_sites"))
 sites = comparison.sites.assign(type=comparison.sites["type"].map(type_names).fillna(comparison.sites["type"]))
 sites = sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
 st.dataframe(pd.DataFrame(sites), hide_index=True, width="stretch")
+
+printed = st.selectbox(t("compare_print_pick"), range(len(scenarios)), format_func=lambda i: labels[i])
+with planning_errors():
+    area, area_id = current_area()
+    print_downloads(area, area_id, scenarios[printed], key="compare_print")

@@ -16,6 +16,7 @@ from planning.app.common import (
     lang,
     numeric_or_text,
     planning_errors,
+    print_downloads,
     remember,
     remembered,
     share,
@@ -100,3 +101,5 @@ with planning_errors():
     left.download_button(t("download_gpkg"), gpkg, file_name="coverage.gpkg",
                          mime="application/geopackage+sqlite3")
     right.download_button(t("download_csv"), csv, file_name="coverage_by_community.csv", mime="text/csv")
+
+print_downloads(area, area_id, key="coverage_print")

@@ -15,6 +15,7 @@ from planning.app.common import (
     lang,
     numeric_or_text,
     planning_errors,
+    print_downloads,
     remember,
     remembered,
     scenario_dir,
@@ -130,8 +131,13 @@ site_table = pd.DataFrame({
 st.dataframe(site_table, hide_index=True, width="stretch")
 unknown_footnote(site_table)
 map_type = sites["type"].iloc[0]
-draw_map(community_layer(area, cov, map_type, None), key="siting_map",
-         facilities=area.facilities_of(map_type), sites=sites[["id", "type", "geometry"]])
+after_layer = community_layer(area, cov, map_type, None)
+if per_community is not None and "coverage_after" in per_community:  # the map shows the plan built
+    rows = per_community if "type" not in per_community else per_community[per_community["type"] == map_type]
+    after = rows.set_index("community")["coverage_after"]
+    after_layer["covered_share"] = after_layer["code"].map(after).fillna(after_layer["covered_share"]).to_numpy()
+    st.caption(t("siting_map_after"))
+draw_map(after_layer, key="siting_map", facilities=area.facilities_of(map_type), sites=sites[["id", "type", "geometry"]])
 if per_community is not None:
     table = per_community.copy()
     if by_tier and result.community_coverage is not None and "mean_walk_minutes" in result.community_coverage:
@@ -149,12 +155,17 @@ if per_community is not None:
     unknown_footnote(shown)
 
 
+with planning_errors():
+    if "plan" not in run:  # assembled once per run: the print buttons and the save button share it
+        run["plan"] = scenario_from_plan(t(f"model_{run['model']}"), area, siting_data(area, area_id), sites, result,
+                                         cat, run["params"], DEFAULT_SPEED_KMH, run["time_limit"])
+    print_downloads(area, area_id, run["plan"], key="siting_print")
+
 # -- save as scenario -----------------------------------------------------------------------
 st.subheader(t("siting_save"))
 name = st.text_input(t("siting_scenario_name"), value=t("siting_default_name", model=t(f"model_{run['model']}")))
 if st.button(t("siting_save_button")):
     with planning_errors():
-        scenario = scenario_from_plan(name.strip() or t(f"model_{run['model']}"), area, siting_data(area, area_id),
-                                      sites, result, cat, run["params"], DEFAULT_SPEED_KMH, run["time_limit"])
+        scenario = run["plan"].model_copy(update={"name": name.strip() or run["plan"].name})
         path = save_scenario(scenario, scenario_dir())
         st.success(t("siting_saved", path=path.name))

@@ -15,11 +15,35 @@ import shapely
 from planning.base.errors import PlanningError
 from planning.io.coords import wgs84_to_gcj02
 
-# Covered share of a community in five classes, red (poorly served) to green (well served).
+# Covered share of a community in five classes, pale (poorly served) to dark blue (well served):
+# ColorBrewer YlGnBu, sequential, so it reads the same to colour-blind readers and stays in order
+# when printed in black and white (greyscale 249 → 109 of 255, every step at least 30 apart).
 COVERAGE_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-COVERAGE_COLORS: tuple[str, ...] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
-# Isochrones, shortest walk darkest.
+COVERAGE_COLORS: tuple[str, ...] = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8")
+# Isochrones on web maps, shortest walk darkest.
 ISOCHRONE_COLORS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
+
+
+@dataclass(frozen=True)
+class PointStyle:
+    """How a kind of point is drawn on printed maps: shape, fill and rim."""
+
+    marker: str
+    fill: str
+    edge: str
+    size: float  # matplotlib marker area, points²
+    edge_width: float
+
+
+# Printed maps tell residents and facilities apart by shape *and* by grey value, never by hue alone:
+# uncovered residents are small black dots (darker than every community fill), existing facilities
+# white shapes with a black rim, new sites magenta stars with a black rim.
+RESIDENT_STYLE = PointStyle("o", "#000000", "#000000", 3.0, 0.0)
+FACILITY_STYLE = PointStyle("s", "#ffffff", "#000000", 55.0, 1.6)
+SITE_STYLE = PointStyle("*", "#e7298a", "#000000", 260.0, 0.9)
+# Walking areas on printed maps: one dark grey, told apart by dashes (shortest walk solid).
+ISOCHRONE_PRINT_COLOR = "#252525"
+ISOCHRONE_DASHES: tuple[str, ...] = ("-", "--", ":", "-.")
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "communities": ("name", "covered_share"),
@@ -41,6 +65,10 @@ class MapLabels:
     uncovered_demand: str
     isochrones: str
     minutes: str
+    metres: str = "m"
+    kilometres: str = "km"
+    north: str = "N"
+    colon: str = ": "
 
 
 def check_layer(gdf: gpd.GeoDataFrame, layer: str) -> None:

@@ -7,13 +7,13 @@ Chinese text needs a CJK font; :func:`cjk_font_family` finds one (``fonts-noto-c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from matplotlib import font_manager
+import shapely
+from matplotlib import font_manager, patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -23,18 +23,23 @@ from matplotlib.patches import Patch, Rectangle
 from planning.base.errors import PlanningError
 from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
+    FACILITY_STYLE,
+    ISOCHRONE_DASHES,
+    ISOCHRONE_PRINT_COLOR,
+    RESIDENT_STYLE,
+    SITE_STYLE,
     MapLabels,
+    PointStyle,
     check_layer,
     coverage_class,
     coverage_legend_rows,
-    isochrone_colors,
 )
 
 ATTRIBUTION = "© OpenStreetMap contributors"
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Serif CJK SC")
-# Leaflet.awesome-markers colour names matplotlib does not know.
-_MARKER_COLORS = {"darkpurple": "#5b396b", "lightred": "#eb7d7f", "lightgray": "#a3a3a3"}
+FACILITY_MARKERS = ("s", "D", "^", "p", "h", "v")  # one shape per facility type on a map
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # text stays legible on any fill
 MAX_NAMED_COMMUNITIES = 60  # more names than this make the map unreadable
 _CJK_FILE = re.compile(r"cjk|wqy|sourcehan|yahei|simhei|pingfang", re.IGNORECASE)
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -73,23 +78,39 @@ def _nice_length_m(span_m: float) -> float:
     return float(max(s * power for s in (1, 2, 5) if s * power <= target))
 
 
-def _scale_bar(ax: Axes, bounds: np.ndarray) -> None:
+def _scale_bar(ax: Axes, bounds: np.ndarray, labels: MapLabels, family: list[str]) -> None:
+    """A black-and-white bar of a round length, labelled in the map's language (500 米, 1 公里)."""
     west, south, east, north = bounds
     length = _nice_length_m(east - west)
     x0, y0, h = west + 0.04 * (east - west), south + 0.04 * (north - south), 0.012 * (north - south)
     ax.add_patch(Rectangle((x0, y0), length, h, facecolor="black", edgecolor="black"))
     ax.add_patch(Rectangle((x0 + length / 2, y0), length / 2, h, facecolor="white", edgecolor="black"))
-    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length, y0 + 2 * h, text, ha="right", va="bottom", fontsize=8)
+    text = f"{length / 1000:g} {labels.kilometres}" if length >= 1000 else f"{length:g} {labels.metres}"
+    ax.text(x0 + length, y0 + 2 * h, text, ha="right", va="bottom", fontsize=8, family=family, path_effects=_HALO)
 
 
-def _north_arrow(ax: Axes) -> None:
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
-                fontsize=11, fontweight="bold", arrowprops={"facecolor": "black", "width": 4, "headwidth": 10})
+def _north_arrow(ax: Axes, labels: MapLabels, family: list[str]) -> None:
+    ax.annotate(labels.north, xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center",
+                va="center", fontsize=11, fontweight="bold", family=family,
+                arrowprops={"facecolor": "black", "width": 4, "headwidth": 10})
 
 
-def _marker_color(name: str) -> str:
-    return _MARKER_COLORS.get(name, name)
+def _frame(bounds: np.ndarray, pad: float = 0.03) -> tuple[float, float, float, float]:
+    """The map frame: the communities' extent and a small margin (metres)."""
+    west, south, east, north = bounds
+    dx, dy = (east - west) * pad, (north - south) * pad
+    return west - dx, south - dy, east + dx, north + dy
+
+
+def _point_kwargs(style: PointStyle, marker: str | None = None) -> dict:
+    return {"marker": marker or style.marker, "color": style.fill, "edgecolor": style.edge,
+            "markersize": style.size, "linewidth": style.edge_width}
+
+
+def _legend_point(style: PointStyle, label: str, marker: str | None = None) -> Line2D:
+    return Line2D([], [], linestyle="", marker=marker or style.marker, markerfacecolor=style.fill,
+                  markeredgecolor=style.edge, markeredgewidth=style.edge_width,
+                  markersize=max(np.sqrt(style.size), 4.0), label=label)
 
 
 def draw_static_map(
@@ -100,14 +121,17 @@ def draw_static_map(
     sites: gpd.GeoDataFrame | None = None,
     demand: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
-    facility_icons: Mapping[str, Mapping[str, str]] | None = None,
     title: str = "",
     size_inches: tuple[float, float] = (8.0, 8.0),
+    label_size: float = 8.0,
 ) -> Figure:
-    """The coverage map as a matplotlib figure (save with ``fig.savefig(path, dpi=150)``).
+    """The coverage map as a matplotlib figure (save with ``fig.savefig(path, dpi=150)``), made for paper.
 
-    Parameters are those of :func:`planning.outputs.maps.webmap.build_map`; facility types are told apart by
-    the catalogue colour. Layers may be in any CRS; the map is drawn in the communities' UTM zone.
+    Parameters are those of :func:`planning.outputs.maps.webmap.build_map`. Everything stays readable in
+    black and white: communities in a sequential palette (:data:`~planning.outputs.maps.layers.COVERAGE_COLORS`),
+    uncovered residents as black dots, facilities as white shapes with a black rim (one shape per type),
+    new sites as stars, walking areas as dashed lines clipped to the frame. Layers may be in any CRS;
+    the map is drawn in the communities' UTM zone. ``label_size``: points of the community names.
 
     Raises
     ------
@@ -119,51 +143,59 @@ def draw_static_map(
     if communities.empty:
         raise PlanningError("map_empty")
     crs = communities.to_crs(4326).estimate_utm_crs()
-    icons = facility_icons or {}
     fig = Figure(figsize=size_inches, layout="constrained")
     ax = fig.add_subplot()
     family = _font_family([title, *vars(labels).values(), *communities["name"].astype(str)])
     handles: list[Artist] = []
 
     areas = communities.to_crs(crs)
-    areas.plot(ax=ax, color=np.asarray(COVERAGE_COLORS)[coverage_class(areas["covered_share"])],
-               edgecolor="#444", linewidth=0.5, alpha=0.75)
-    if len(areas) <= MAX_NAMED_COMMUNITIES:
-        for point, name in zip(areas.representative_point(), areas["name"].astype(str)):
-            ax.text(point.x, point.y, name, ha="center", va="center", fontsize=6, family=family, color="#222")
-    handles += [Patch(facecolor=c, edgecolor="#444", label=t) for c, t in coverage_legend_rows()[::-1]]
+    frame = _frame(areas.total_bounds)
+    shares = areas["covered_share"].fillna(0.0)
+    areas.plot(ax=ax, color=np.asarray(COVERAGE_COLORS)[coverage_class(shares)], edgecolor="#404040", linewidth=0.6)
+    handles += [Patch(facecolor=c, edgecolor="#404040", label=t) for c, t in coverage_legend_rows()[::-1]]
     if isochrones is not None:
         check_layer(isochrones, "isochrones")
         walk = isochrones.to_crs(crs)
-        for minutes, colour in isochrone_colors(walk["minutes"]).items():
-            walk[walk["minutes"] == minutes].boundary.plot(ax=ax, color=colour, linewidth=1.2)
-            handles.append(Line2D([], [], color=colour, label=f"{labels.isochrones} {minutes:g} {labels.minutes}"))
+        lines = gpd.GeoSeries(shapely.clip_by_rect(walk.boundary.to_numpy(), *frame), crs=crs)
+        for i, minutes in enumerate(sorted(set(walk["minutes"].astype(float)))):
+            dash = ISOCHRONE_DASHES[min(i, len(ISOCHRONE_DASHES) - 1)]
+            lines[(walk["minutes"] == minutes).to_numpy()].plot(ax=ax, color=ISOCHRONE_PRINT_COLOR, linewidth=1.1,
+                                                                linestyle=dash)
+            handles.append(Line2D([], [], color=ISOCHRONE_PRINT_COLOR, linestyle=dash,
+                                  label=f"{labels.isochrones} {minutes:g} {labels.minutes}"))
     if demand is not None:
         check_layer(demand, "demand")
         gaps = demand[~demand["covered"].astype(bool)].to_crs(crs)
-        gaps.plot(ax=ax, color="#b2182b", markersize=2, alpha=0.5)
-        handles.append(Line2D([], [], color="#b2182b", marker=".", linestyle="", label=labels.uncovered_demand))
+        gaps.plot(ax=ax, **_point_kwargs(RESIDENT_STYLE))
+        handles.append(_legend_point(RESIDENT_STYLE, labels.uncovered_demand))
     if facilities is not None:
         check_layer(facilities, "facilities")
-        existing = facilities.to_crs(crs)
-        for kind, group in existing.groupby("type"):
-            colour = _marker_color(icons.get(kind, {}).get("color", "gray"))
-            group.plot(ax=ax, color=colour, markersize=40, marker="o", edgecolor="white", linewidth=0.8)
-            handles.append(Line2D([], [], color=colour, marker="o", linestyle="", label=f"{labels.facilities}: {kind}"))
+        for i, (kind, group) in enumerate(facilities.to_crs(crs).groupby("type", sort=False)):
+            shape = FACILITY_MARKERS[i % len(FACILITY_MARKERS)]
+            group.plot(ax=ax, **_point_kwargs(FACILITY_STYLE, shape))
+            handles.append(_legend_point(FACILITY_STYLE, f"{labels.facilities}{labels.colon}{kind}", shape))
     if sites is not None:
         check_layer(sites, "sites")
-        sites.to_crs(crs).plot(ax=ax, color="black", markersize=120, marker="*", edgecolor="white", linewidth=0.6)
-        handles.append(Line2D([], [], color="black", marker="*", markersize=10, linestyle="", label=labels.sites))
+        sites.to_crs(crs).plot(ax=ax, **_point_kwargs(SITE_STYLE))
+        handles.append(_legend_point(SITE_STYLE, labels.sites))
+    if len(areas) <= MAX_NAMED_COMMUNITIES:
+        for point, name in zip(areas.representative_point(), areas["name"].astype(str)):
+            ax.text(point.x, point.y, name, ha="center", va="center", fontsize=label_size, family=family,
+                    color="#111", path_effects=_HALO, clip_on=True)
 
-    bounds = areas.total_bounds
-    ax.set_xlim(bounds[0], bounds[2])
-    ax.set_ylim(bounds[1], bounds[3])
+    ax.set_xlim(frame[0], frame[2])
+    ax.set_ylim(frame[1], frame[3])
     ax.set_aspect("equal")
-    ax.set_axis_off()
-    _scale_bar(ax, bounds)
-    _north_arrow(ax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")  # geopandas labels projected axes "Easting [metre]": not words for a reader
+    ax.set_ylabel("")
+    for spine in ax.spines.values():  # the neat line every printed map has
+        spine.set_linewidth(1.0)
+    _scale_bar(ax, np.asarray(frame), labels, family)
+    _north_arrow(ax, labels, family)
     ax.text(0.99, 0.01, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=7,
-            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     legend = ax.legend(handles=handles, title=labels.covered_share, loc="upper left", fontsize=7, title_fontsize=8,
                        framealpha=0.9, prop={"family": family, "size": 7})
     legend.get_title().set_family(family)

@@ -8,16 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from planning.areas.build import Area
-from planning.base.catalogue import FacilityType
+from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.formatting import (
     UNKNOWN,
     count_text,
@@ -25,25 +23,27 @@ from planning.base.formatting import (
     value_text,
     yuan_text,
 )
+from planning.base.text import catalogue
 from planning.outputs.formats import MEETS_SHARE
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import Scenario, coverage_frame, plan_cost_yuan, sites_frame
 from scenarios.voting.outcome import irv_lines, outcome_lines
 
-REPORT_TEXT_PATH = Path(__file__).resolve().parents[2] / "locale" / "report.yaml"
 TOP_CLUSTERS = 10
 
 
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
-    with open(REPORT_TEXT_PATH, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
 def label(key: str, lang: str, **params: Any) -> str:
-    """Report text ``key`` in ``lang`` (``"zh"``/``"en"``) with ``params`` filled in."""
-    text = _texts()[key]["zh" if lang == "zh" else "en"]
-    return text.format(**params) if params else text
+    """Report text ``key`` in ``lang`` (``"zh"``/``"en"``) with ``params`` filled in (``report.yaml``)."""
+    return catalogue("report").text(key, lang, **params)
+
+
+def has_label(key: str) -> bool:
+    return key in catalogue("report").table
+
+
+def joined(items: Sequence[str], lang: str, sep: str = "list_sep") -> str:
+    """Items joined the way the language lists them: 甲、乙、丙 · a, b, c (``sep``: a separator key)."""
+    return label(sep, lang).join(items)
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A map image (PNG bytes) with its caption."""
+    """A map image (PNG bytes) with its caption; ``half``: printed beside the next half figure."""
 
     key: str
     caption: str
     png: bytes
+    half: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,15 @@ def footnoted(table: Table, lang: str) -> Table:
     printed = (cell_text(v, table.kinds[c], lang) for c in table.frame.columns for v in table.frame[c])
     if UNKNOWN not in printed:
         return table
-    return replace(table, caption=f"{table.caption} {label('footnote_unknown', lang)}".strip())
+    return replace(table, caption=joined([c for c in (table.caption, label("footnote_unknown", lang)) if c], lang,
+                                         "sentence_sep"))
 
 
 def source_text(layer: str, origin: str, lang: str) -> str:
     """"居民点：推算" for a layer and where it came from (file names are shown as they are)."""
-    known = _texts()
-    name = label(f"layer_{layer}", lang) if f"layer_{layer}" in known else layer
-    where = label(f"origin_{origin}", lang) if f"origin_{origin}" in known else origin
-    return f"{name}：{where}" if lang == "zh" else f"{name}: {where}"
+    name = label(f"layer_{layer}", lang) if has_label(f"layer_{layer}") else layer
+    where = label(f"origin_{origin}", lang) if has_label(f"origin_{origin}") else origin
+    return label("labelled", lang, name=name, value=where)
 
 
 def osm_features_table(area: Area, types: Sequence[FacilityType], lang: str) -> Table | None:
@@ -155,7 +156,7 @@ def _type_name(data: ReportData, key: str, lang: str) -> str:
 
 
 def _names(data: ReportData, keys: list[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(_type_name(data, k, lang) for k in keys)
+    return joined([_type_name(data, k, lang) for k in keys], lang)
 
 
 def _meets_text(row: pd.Series, present: list[str], share: float, lang: str,
@@ -210,19 +211,18 @@ def summary_section(data: ReportData, lang: str, share: float) -> Section:
     """Residents, facility types that meet their tier, facilities present and missing."""
     area, overall = data.area, _life_circle(data, data.coverage.overall)
     ok = overall[_meeting(overall, data.present, share)]["type"]
-    sep = "、" if lang == "zh" else ", "
     counts = area.facilities["type"].value_counts()
     paragraphs = [
         label("summary_people", lang, communities=len(area.communities),
               population=count_text(area.demand["population"].sum()), elderly=count_text(area.demand["pop_60plus"].sum())),
         label("summary_meets", lang, n_ok=len(ok), n_types=len(overall),
-              ok_list=sep.join(_type_name(data, k, lang) for k in ok) or label("summary_none", lang)),
-        label("summary_facilities", lang, counts=sep.join(
-            f"{t.name(lang)} {int(counts.get(t.key, 0))}" for t in data.types)),
+              ok_list=_names(data, list(ok), lang) or label("summary_none", lang)),
+        label("summary_facilities", lang, counts=joined(
+            [label("facility_count", lang, name=t.name(lang), n=int(counts.get(t.key, 0))) for t in data.types], lang)),
     ]
     missing = [t.name(lang) for t in data.types if t.key not in data.present and t.life_circle]
     if missing:
-        paragraphs.append(label("summary_missing", lang, types=sep.join(missing)))
+        paragraphs.append(label("summary_missing", lang, types=joined(missing, lang)))
     return Section(label("sec_summary", lang), paragraphs)
 
 
@@ -233,12 +233,13 @@ def method_section(data: ReportData, lang: str, share: float, notes: Sequence[st
         label("method_threshold", lang, share=f"{share:.0%}"),
         label("method_served", lang),
         label("method_clusters", lang, cell=f"{data.cell_m:g}", top=TOP_CLUSTERS),
-        label("method_standards", lang) + ("：" if lang == "zh" else ": ")
-        + ("；" if lang == "zh" else "; ").join(f"{t.name(lang)} — {t.standard}" for t in data.types),
+        label("method_standards", lang, items=joined(
+            [label("standard_item", lang, type=t.name(lang), standard=t.standard) for t in data.types], lang,
+            "clause_sep")),
     ]
     assumptions = [zh if lang == "zh" else en for zh, en in [*data.area.assumptions, *data.coverage.notes]]
     if assumptions:
-        paragraphs.append(label("method_area_notes", lang) + ("：" if lang == "zh" else ": ") + "; ".join(assumptions))
+        paragraphs.append(label("method_area_notes", lang, items=joined(assumptions, lang, "sentence_sep")))
     return Section(label("sec_method", lang), paragraphs + list(notes))
 
 
@@ -252,7 +253,7 @@ def location_text(row: pd.Series, lang: str) -> str:
     else:
         parts.append(label("direction_of_centre", lang, direction=label(f"dir_{row['direction']}", lang),
                            km=f"{row['distance_km']:.1f}"))
-    return ("，" if lang == "zh" else ", ").join(parts)
+    return joined(parts, lang, "clause_comma")
 
 
 def clusters_table(data: ReportData, lang: str, top: int) -> Table:
@@ -278,7 +279,7 @@ def clusters_section(data: ReportData, lang: str, top: int) -> Section:
     paragraphs = [label("clusters_none", lang)] if data.clusters.empty else []
     missing = [_type_name(data, t.key, lang) for t in data.types if t.key not in data.present and t.life_circle]
     if missing:
-        paragraphs.append(label("clusters_excluded", lang, types=("、" if lang == "zh" else ", ").join(missing)))
+        paragraphs.append(label("clusters_excluded", lang, types=joined(missing, lang)))
     return Section(label("sec_clusters", lang, top=top), paragraphs, [clusters_table(data, lang, top)])
 
 
@@ -296,31 +297,83 @@ def community_sections(data: ReportData, lang: str, share: float) -> list[Sectio
         paragraphs = [label("community_people", lang, population=count_text(rows["population"].iloc[0]),
                             elderly=count_text(rows["pop_60plus"].iloc[0]), n_ok=int(ok.sum()), n_types=len(circle))]
         if gaps:
-            paragraphs.append(label("community_gaps", lang, types=("、" if lang == "zh" else ", ").join(gaps)))
-        title = f"{names.get(code, code)}（{code}）" if lang == "zh" else f"{names.get(code, code)} ({code})"
+            paragraphs.append(label("community_gaps", lang, types=joined(gaps, lang)))
+        title = label("named_code", lang, name=names.get(code, code), code=code)
         sections.append(Section(title, paragraphs, [
             coverage_table(data, rows, f"community_{code}", "", lang, share, sheet=False)]))
     return sections
 
 
-def _scenario_type_name(scenario: Scenario, key: str, lang: str) -> str:
+def scenario_type_name(scenario: Scenario, key: str, lang: str) -> str:
     ftype = scenario.facility_types[key]
     return ftype.name_zh if lang == "zh" or not ftype.name_en else ftype.name_en
 
 
-def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure]) -> Section:
-    """What is built and where, what it costs, who gains, and coverage before/after per community."""
-    names = {k: _scenario_type_name(scenario, k, lang) for k in scenario.facility_types}
+def model_words(name: str, lang: str) -> str:
+    """A siting model as people call it (最大覆盖 …), never its code name."""
+    return label(f"model_{name}", lang) if has_label(f"model_{name}") else label("model_other", lang)
+
+
+def task_table(scenario: Scenario, lang: str) -> Table:
+    """The 一表一图 task table: per site 项目、设施类型、位置、规模、投资估算、资金来源、责任单位、完成时限.
+
+    Fields the organiser has not filled print blank; an unknown cost reads 未填写, never 0.
+    """
     sites = sites_frame(scenario)
-    site_table = pd.DataFrame({
-        label("col_site", lang): sites["id"], label("col_type", lang): sites["type"].map(names),
+    names = sites["type"].map(lambda k: scenario_type_name(scenario, k, lang))
+
+    def text(column: str) -> list[str]:
+        return ["" if value is None or value != value else str(value) for value in sites[column]]
+
+    frame = pd.DataFrame({
+        label("col_rank", lang): np.arange(1, len(sites) + 1), label("col_project", lang): text("project"),
+        label("col_type", lang): names.to_numpy(), label("col_site_place", lang): text("location"),
+        label("col_scale", lang): text("scale"), label("col_cost", lang): sites["cost_yuan"].to_numpy(),
+        label("col_funding", lang): text("funding"), label("col_responsible", lang): text("responsible"),
+        label("col_deadline", lang): text("deadline"),
+    })
+    kinds = dict(zip(frame.columns, ["int", "text", "text", "text", "text", "yuan", "text", "text", "text"]))
+    return Table("scenario_tasks", label("scenario_tasks", lang), frame, kinds, caption=label("scenario_tasks_caption", lang))
+
+
+def focus_tier(scenario: Scenario, kind: str) -> int | None:
+    """The walking time a plan of ``kind`` is judged at: the type's life-circle tier in the catalogue, else
+    the model's minutes, else the longest tier the scenario records (None: no row of that type)."""
+    rows = coverage_frame(scenario)
+    tiers = sorted(set(rows.loc[rows["type"] == kind, "tier_minutes"].astype(int)))
+    known = load_catalogue().get(kind)
+    for tier in (known.tier_minutes if known else None, scenario.model.minutes):
+        if tier is not None and int(tier) in tiers:
+            return int(tier)
+    return tiers[-1] if tiers else None
+
+
+def scenario_gain(scenario: Scenario) -> tuple[int, int]:
+    """Residents (all, 60+) the plan brings within walking reach: the whole area's rows of each type
+    built, at its :func:`focus_tier` (with several types, a resident gaining two counts twice)."""
+    rows = coverage_frame(scenario)
+    overall = rows[rows["community"].isna()]
+    picked = [overall[(overall["type"] == kind) & (overall["tier_minutes"] == focus_tier(scenario, kind))]
+              for kind in dict.fromkeys(site.type for site in scenario.sites)]
+    top = pd.concat(picked) if picked else overall.iloc[:0]
+    return (int((top["covered_after"] - top["covered_before"]).sum()),
+            int((top["covered_60_plus_after"] - top["covered_60_plus_before"]).sum()))
+
+
+def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure]) -> Section:
+    """The plan for a meeting: what is built, by whom and when (task table), what it costs, the map
+    before → after, who gains, and coverage before/after per community."""
+    names = {k: scenario_type_name(scenario, k, lang) for k in scenario.facility_types}
+    sites = sites_frame(scenario)
+    coordinates = pd.DataFrame({
+        label("col_rank", lang): np.arange(1, len(sites) + 1), label("col_type", lang): sites["type"].map(names),
         label("col_lon", lang): sites["lon"], label("col_lat", lang): sites["lat"],
         label("col_cost", lang): sites["cost_yuan"], label("col_capacity", lang): sites["capacity"],
     })
     rows = coverage_frame(scenario)
     rows = rows.assign(gain=rows["covered_after"] - rows["covered_before"],
                        gain60=rows["covered_60_plus_after"] - rows["covered_60_plus_before"])
-    overall, per_community = rows[rows["community"].isna()], rows[rows["community"].notna()]
+    per_community = rows[rows["community"].notna()]
     people = per_community["population"].where(per_community["population"] > 0)
     before_after = pd.DataFrame({
         label("col_community", lang): per_community["community"],
@@ -334,19 +387,21 @@ def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure
     gains = before_after[before_after[label("col_gain", lang)] > 0].sort_values(label("col_gain", lang),
                                                                                 ascending=False, kind="stable")
     kinds_ba = dict(zip(before_after.columns, ["text", "text", "int", "int", "pct", "pct", "int", "int"]))
+    gain, gain60 = scenario_gain(scenario)
     paragraphs = [label("scenario_summary", lang, n_sites=len(sites), cost=yuan_text(plan_cost_yuan(scenario), lang),
-                        model=scenario.model.name, minutes=f"{scenario.model.minutes:g}",
-                        gain=count_text(overall["gain"].sum()), gain_elderly=count_text(overall["gain60"].sum())),
+                        model=model_words(scenario.model.name, lang), minutes=f"{scenario.model.minutes:g}",
+                        gain=count_text(gain), gain_elderly=count_text(gain60)),
                   label("scenario_other_area", lang, name=scenario.area.name)]
     if scenario.description:
-        paragraphs.append(scenario.description)
+        paragraphs.append(label("scenario_places", lang, places=scenario.description))
     return Section(
         label("sec_scenario", lang, name=scenario.name), paragraphs,
-        [Table("scenario_sites", label("scenario_sites", lang), site_table,
-               dict(zip(site_table.columns, ["text", "text", "coord", "coord", "yuan", "int"]))),
+        [task_table(scenario, lang),
+         Table("scenario_sites", label("scenario_sites", lang), coordinates,
+               dict(zip(coordinates.columns, ["int", "text", "coord", "coord", "yuan", "int"])), printed=False),
          Table("scenario_gains", label("scenario_gains", lang), gains, kinds_ba, sheet=False),
          Table("scenario_communities", label("scenario_before_after", lang), before_after, kinds_ba)],
-        [figures["map_scenario"]] if "map_scenario" in figures else [], page_break=True)
+        [f for key, f in figures.items() if key.startswith("map_scenario")], page_break=True)
 
 
 def ballot_text(ballot: Mapping[str, Any]) -> str:
@@ -423,7 +478,7 @@ def assemble_report(data: ReportData, lang: str = "zh", figures: Mapping[str, Fi
     """
     figures = figures or {}
     area = data.area
-    sources = ("；" if lang == "zh" else "; ").join(source_text(k, v, lang) for k, v in area.sources.items())
+    sources = joined([source_text(k, v, lang) for k, v in area.sources.items()], lang, "clause_sep")
     sections = [summary_section(data, lang, share), method_section(data, lang, share, notes),
                 Section(label("sec_overall", lang), [], [coverage_table(
                     data, data.coverage.overall, "overall", "", lang, share,
@@ -442,7 +497,7 @@ def assemble_report(data: ReportData, lang: str = "zh", figures: Mapping[str, Fi
                                 [replace(listing, title="", caption="")], page_break=True))
     sections = [replace(s, tables=[footnoted(t, lang) for t in s.tables]) for s in sections]
     return ReportContent(
-        lang=lang, title=f"{label('report_title', lang)} — {area.name(lang)}",
+        lang=lang, title=label("report_title_area", lang, area=area.name(lang)),
         subtitle=[label("generated", lang, date=(today or date.today()).isoformat()),
                   label("data_sources", lang, sources=sources)],
         sections=sections, attribution=area.attribution or "© OpenStreetMap contributors")

@@ -19,6 +19,7 @@ from planning.areas import derive
 from planning.base.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR, cache_dir
+from planning.io.write import atomic_output
 from planning.network.graph import WalkNetwork
 from planning.network.read import file_digest, load_network
 
@@ -87,11 +88,8 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
         with open(cache, "rb") as fh:
             return pickle.load(fh)
     area = derive_osm_area(key, spec, source)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(area, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(cache)  # atomic: a crash never leaves a half-written cache
+    with atomic_output(cache) as tmp:  # a crash never leaves a half-written cache
+        tmp.write_bytes(pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL))
     return area
 
 
@@ -226,8 +224,8 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
     """
     from planning.io.layers import find_column, read_points, read_vector
 
-    notes: list[tuple[str, str]] = []
     network = load_network(network_path)
+    notes: list[tuple[str, str]] = list(network.notes)
     sources = {"network": str(Path(network_path).name)}
     demand, more = load_demand(network, demand_path, coord_system, elderly_share)
     notes += more

@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.base.errors import PlanningError, warning_text
+from planning.base.errors import warning_text
 from planning.cli.args import COUNT, number
 from planning.cli.common import (
+    Output,
     add_layer_args,
     add_walk_args,
     print_notes,
@@ -49,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from planning.network.read import load_network
     from planning.outputs.batch import read_areas, run_batch, write_batch_gpkg
 
-    out = Path(args.out)
-    if out.is_file():
-        raise PlanningError("batch_out_is_file", path=out)
+    inputs = [args.areas, args.network, args.facilities, args.demand, args.boundaries, args.candidates]
+    out = Output(args.out, inputs, folder=True)
+    target = Output(str(out.path / OUTPUT_NAME), inputs)
     catalogue, types, tiers = types_and_tiers(args)
     network = load_network(args.network)
     areas, notes = read_areas(args.areas, network.crs, args.coord_system)
@@ -66,12 +67,14 @@ def run(args: argparse.Namespace) -> int:
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,
                        candidates=candidates, mclp_p=args.mclp_p, scheduler=args.scheduler, workers=args.workers,
                        memory_limit=args.memory_limit, retries=args.retries)
-    write_batch_gpkg(out / OUTPUT_NAME, result, areas, communities.to_crs(network.crs) if communities is not None else None)
-    print_notes(notes + more + more2 + result.notes)
+    notes = [*notes, *network.notes, *more, *more2]
+    write_batch_gpkg(target.path, result, areas, communities.to_crs(network.crs) if communities is not None else None,
+                     target.inputs, notes)
+    print_notes(notes + result.notes)
     print(summary_text(result.coverage.overall, {t.key: t.name_zh for t in types}, tiers))
     for row in result.failed.itertuples():
         print(f"失败 / Failed: {row.name} ({row.area}): {row.error_zh} / {row.error_en}")
-    print(f"已写入 / written: {out / OUTPUT_NAME}")
+    print(target.written())
     if len(result.failed):
         print_notes([warning_text("batch_areas_failed", n=len(result.failed), total=len(areas))])
         return 1

@@ -35,16 +35,17 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run)
 
 
-def _optional_layer(path: str | None, coord_system: str, points: bool):
-    from planning.io.layers import read_points, read_vector
+def _candidates(path: str | None, coord_system: str):
+    from planning.io.layers import read_points
 
     if not path:
         return None, []
-    layer = read_points(path, coord_system) if points else read_vector(path, coord_system)
+    layer = read_points(path, coord_system)
     return layer.gdf, layer.notes
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.areas.boundaries import read_boundaries
     from planning.areas.build import facility_types_column, load_demand
     from planning.io.layers import read_points
     from planning.network.read import load_network
@@ -60,15 +61,13 @@ def run(args: argparse.Namespace) -> int:
     facilities = read_points(args.facilities, args.coord_system)
     notes += more + facilities.notes
     facilities = facility_types_column(facilities.gdf, catalogue, args.facility_type, Path(args.facilities).name)
-    communities, more = _optional_layer(args.boundaries, args.coord_system, points=False)
-    candidates, more2 = _optional_layer(args.candidates, args.coord_system, points=True)
-    if communities is not None:
-        communities = _coded(communities)
+    communities, more = read_boundaries(args.boundaries, network.crs, args.coord_system) if args.boundaries else (None, [])
+    candidates, more2 = _candidates(args.candidates, args.coord_system)
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,
                        candidates=candidates, mclp_p=args.mclp_p, scheduler=args.scheduler, workers=args.workers,
                        memory_limit=args.memory_limit, retries=args.retries)
     notes = [*notes, *network.notes, *more, *more2]
-    write_batch_gpkg(target.path, result, areas, communities.to_crs(network.crs) if communities is not None else None,
+    write_batch_gpkg(target.path, result, areas, communities,
                      target.inputs, notes)
     print_notes(notes + result.notes)
     print(summary_text(result.coverage.overall, {t.key: t.name_zh for t in types}, tiers))
@@ -79,16 +78,3 @@ def run(args: argparse.Namespace) -> int:
         print_notes([warning_text("batch_areas_failed", n=len(result.failed), total=len(areas))])
         return 1
     return 0
-
-
-def _coded(communities):
-    """Community polygons with ``code`` and ``name`` (as ``planning coverage`` reads them)."""
-    import geopandas as gpd
-
-    from planning.io.layers import find_column
-
-    name, code = find_column(communities.columns, "name"), find_column(communities.columns, "id")
-    names = communities[name].astype(str) if name else [f"社区{i + 1}" for i in range(len(communities))]
-    codes = communities[code].astype(str) if code else names
-    return gpd.GeoDataFrame({"code": list(codes), "name": list(names)}, geometry=communities.geometry.to_numpy(),
-                            crs=communities.crs)

@@ -41,6 +41,8 @@ def read_boundaries(path: str | Path, crs, coord_system: str = "wgs84",
     layer = read_polygons(path, coord_system)
     gdf = layer.gdf.to_crs(crs)
     name_col, code_col = find_column(gdf.columns, "name"), find_column(gdf.columns, "id")
+    if code_col is not None and name_col is not None and _texts(gdf[code_col]).isna().all():
+        code_col = None  # a code column nobody filled: the names are the codes
     names = _texts(gdf[name_col]) if name_col else None
     codes = _texts(gdf[code_col]) if code_col else names
     if codes is None:

@@ -143,6 +143,8 @@ def _read_ogr(path: Path) -> Layer:
         if path.suffix.lower() == ".kml" and len(names) > 1:
             return _read_kml_folders(source, names, path)
         gdf = gpd.read_file(source, engine="pyogrio", layer=names[0] if names else None)
+        if path.suffix.lower() == ".kml":
+            gdf = _without_empty_columns(gdf)
     except PlanningError:
         raise
     except Exception as exc:  # GDAL's own message explains what is wrong with the file
@@ -157,7 +159,8 @@ def _read_ogr(path: Path) -> Layer:
 
 def _read_kml_folders(source: str, names: list[str], path: Path) -> Layer:
     """Every folder of a KML (nested folders are layers of their own) as one layer with a ``folder`` column."""
-    parts = [gpd.read_file(source, engine="pyogrio", layer=name).assign(folder=name) for name in names]
+    parts = [_without_empty_columns(gpd.read_file(source, engine="pyogrio", layer=name)).assign(folder=name)
+             for name in names]
     parts = [part for part in parts if len(part)]
     if not parts:
         raise PlanningError("layer_no_features", path=path.name)
@@ -165,6 +168,13 @@ def _read_kml_folders(source: str, names: list[str], path: Path) -> Layer:
     layer.note("kml_folders_read", path=path.name, n=len(layer.gdf), folders=len(parts),
                names="、".join(part["folder"].iloc[0] for part in parts))
     return layer
+
+
+def _without_empty_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """KML readers add columns (id, description, timestamp …) that are empty for most files."""
+    geometry = gdf.geometry.name
+    empty = [c for c in gdf.columns if c != geometry and gdf[c].isna().all()]
+    return gdf.drop(columns=empty)
 
 
 def _shapefile_without_cpg(path: Path, source: str) -> bool:
@@ -184,7 +194,7 @@ def _redecode_dbf(layer: Layer, path: Path) -> None:
     """Text read as ISO-8859-1 (bytes kept one to one) decoded as UTF-8, else GB18030 when that reads as text."""
     gdf = layer.gdf
     texts = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    texts += [v for c in gdf.columns if gdf[c].dtype == object and c != gdf.geometry.name
+    texts += [v for c in gdf.columns if c != gdf.geometry.name and _is_text(gdf[c])
               for v in gdf[c].dropna() if isinstance(v, str)]
     try:
         raw = [t.encode("latin-1") for t in texts]
@@ -210,10 +220,14 @@ def _redecode_dbf(layer: Layer, path: Path) -> None:
     columns = {c: fix(str(c)) for c in gdf.columns if c != geometry}
     gdf = gdf.rename(columns=columns)
     for column in columns.values():
-        if gdf[column].dtype == object:
+        if _is_text(gdf[column]):
             gdf[column] = gdf[column].map(fix)
     layer.gdf = gdf
     layer.note("dbf_encoding_guessed", path=path.name, encoding=encoding.upper())
+
+
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
 def _read_table_points(path: Path) -> Layer:
@@ -355,6 +369,8 @@ def read_points(path: str | Path, coord_system: str = "wgs84", role: str = "poin
         if (kinds == _POINT).any():
             layer.note("polygons_as_points", path=Path(path).name, n=int((kinds == _POLYGON).sum()), total=len(kinds))
     id_col = find_column(gdf.columns, "id")
+    if id_col is not None and gdf[id_col].isna().all():  # an id column nobody filled: number the rows
+        gdf, id_col = gdf.drop(columns=[id_col]), None
     gdf = gdf.rename(columns={id_col: "id"}) if id_col else gdf.assign(id=np.arange(len(gdf)))
     repeated = gdf["id"].duplicated(keep=False).to_numpy()
     if repeated.any():

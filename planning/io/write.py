@@ -31,6 +31,7 @@ _DISK_FULL_WORDS = ("disk is full", "no space left", "disk full")
 # libraries whose own exceptions mean "the file could not be written" (GDAL, SQLite, Excel, PDF)
 _WRITER_MODULES = {"pyogrio", "fiona", "sqlite3", "openpyxl", "reportlab", "zipfile", "xlsxwriter"}
 _WORK_SUFFIX = ".part"
+_FULL_BELOW_BYTES = 1 << 20
 Inputs = Iterable[str | Path | None]
 
 
@@ -176,11 +177,22 @@ def writer_error(exc: BaseException, out: Path) -> PlanningError | None:
     codes = [getattr(e, "errno", None) for e in _chain(exc)]
     if any(c in (errno.ENOSPC, errno.EDQUOT) for c in codes) or any(w in text for w in _DISK_FULL_WORDS):
         return PlanningError("output_disk_full", path=out)
+    writer = any(type(e).__module__.split(".")[0] in _WRITER_MODULES for e in _chain(exc))
+    if (writer or isinstance(exc, OSError)) and _nearly_full(out.parent):
+        return PlanningError("output_disk_full", path=out)  # libraries that cut off SQLite's "disk is full"
     if isinstance(exc, OSError):
         return _planning_error(exc, out)
-    if any(type(e).__module__.split(".")[0] in _WRITER_MODULES for e in _chain(exc)):
+    if writer:
         return PlanningError("output_failed", path=out, reason=_first_line(exc))
     return None
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less than 1 MiB free where ``folder`` lives (asked while the partial file still holds its space)."""
+    try:
+        return shutil.disk_usage(folder).free < _FULL_BELOW_BYTES
+    except OSError:
+        return False
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -628,7 +628,50 @@ case("poll-db-below-a-file", says=("output_parent_is_file",))(
     _prepared(("notes.txt", b"x"))(_poll("--db", "@notes.txt/ballots.sqlite", "setup")))
 
 
+case("poll-codes-pdf-is-a-folder", says=("output_is_folder",))(
+    _prepared(("slips.pdf", None))(_poll("--db", "@out/b.sqlite", "codes", "--poll", "1", "--count", "5",
+                                         "--pdf", "@slips.pdf")))
+case("facilities-garbage.gpkg", says=("file_unreadable",))(
+    _facilities_bytes("garbage.gpkg", lambda k: b"\x00\x01 not a geopackage" * 50))
+
+
+def _two_layer_geopackage(kit: Kit) -> list:
+    frame = kit.facility_frame()
+    gdf = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                           crs=4326)
+    path = kit.path("layers.gpkg")
+    gdf.to_file(path, layer="clinics")
+    gdf.to_file(path, layer="old_clinics")
+    return kit.coverage(facilities=path)
+
+
+case("facilities-geopackage-with-two-layers", exit=0, says=("layer_first_of_several",), check=_handled)(
+    _two_layer_geopackage)
+
+
 # ---- the test -------------------------------------------------------------------------------------
+
+SUBPROCESS_CASES = ["out-is-the-facilities-input", "facilities-binary-garbage.csv", "network-length-negative",
+                    "coverage-speed-nan", "boundaries-9000-km-away"]
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_hostile_input_through_the_installed_entry_point(name: str, tmp_path: Path):
+    """A few cases as a user runs them (``python -m planning``): the same exit code and message, no traceback."""
+    import subprocess
+    import sys
+
+    from tests.support.data import ROOT
+
+    build, exit_code, says, _ = CASES[name]
+    argv = [str(arg) for arg in build(Kit(tmp_path))]
+    before = folder_state(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "planning", *argv], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"}, timeout=300)
+    assert done.returncode == exit_code and "Traceback" not in done.stderr + done.stdout
+    assert_says(done.stderr, *says)
+    assert folder_state(tmp_path) == before
+
 
 def test_the_corpus_is_large():
     assert len(CASES) >= 100

@@ -99,3 +99,22 @@ def test_ballot_database_on_a_full_disk_loses_no_ballot(small_disk, scenario_fil
     svc.close(SECRET, poll_id)
     assert svc.result(poll_id).tally.ballots == len(receipts)
     svc.engine.dispose()
+
+
+def test_output_on_a_read_only_disk_says_so(tmp_path, capsys):
+    """Root ignores permission bits, so a read-only mount stands in for a locked folder."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "locked"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        kit = Kit(tmp_path / "inputs")
+        kit.folder.mkdir()
+        code, stdout, stderr = run_cli(kit.coverage(out=str(disk / "coverage.gpkg")), capsys)
+        assert code == 2 and "Traceback" not in stdout + stderr
+        assert_says(stderr, "output_read_only")
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

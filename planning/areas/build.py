@@ -209,14 +209,14 @@ def load_demand(network: WalkNetwork, demand_path: str | Path | None, coord_syst
     raise PlanningError("demand_missing")
 
 
-def demand_from_layer(layer, path: str | Path, crs, elderly_share: float = 0.19) -> gpd.GeoDataFrame:
-    """Resident points of a read layer in ``crs`` with ``population`` and ``pop_60plus``.
+def demand_from_layer(layer, path: str | Path, crs=None, elderly_share: float = 0.19) -> gpd.GeoDataFrame:
+    """Resident points of a read layer (in ``crs`` when given) with ``population`` and ``pop_60plus``.
 
     Blank, negative, infinite or non-numeric populations are refused, naming the rows.
     """
     from planning.io.layers import numeric_column
 
-    demand = layer.gdf.to_crs(crs)
+    demand = layer.gdf.to_crs(crs) if crs is not None else layer.gdf.copy()
     demand["population"] = numeric_column(demand, "population", path, rows=layer.rows).to_numpy()
     elderly = numeric_column(demand, "pop_60plus", path, required=False, rows=layer.rows)
     demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
@@ -238,10 +238,11 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
     from planning.io.layers import find_column, read_points
 
     notes: list[tuple[str, str]] = []
-    demand_layer = read_points(demand_path, coord_system) if demand_path else None
-    if demand_layer is not None:
-        demand_from_layer(demand_layer, demand_path, 4326, elderly_share)  # refuse bad populations now
-        notes += demand_layer.notes
+    demand = None
+    if demand_path:
+        layer = read_points(demand_path, coord_system)
+        demand = demand_from_layer(layer, demand_path, elderly_share=elderly_share)  # bad populations refused now
+        notes += layer.notes
     boundaries = read_boundaries(boundaries_path, 4326, coord_system) if boundaries_path else None
     if boundaries is not None:
         notes += boundaries[1]
@@ -254,8 +255,8 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
     network = load_network(network_path)
     notes[:0] = list(network.notes)
     sources = {"network": str(Path(network_path).name)}
-    if demand_layer is not None:
-        demand = demand_from_layer(demand_layer, demand_path, network.crs, elderly_share)
+    if demand is not None:
+        demand = demand.to_crs(network.crs)
         sources["demand"] = Path(demand_path).name
     elif "population" in network.edges:
         demand = derive.edge_demand(network, elderly_share)

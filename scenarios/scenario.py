@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from planning.base import paths
 from planning.base.errors import PlanningError
+from planning.io.write import write_text
 
 SCHEMA_VERSION = 1
 
@@ -262,26 +263,26 @@ def save_scenario(
         The file written.
     """
     directory = Path(directory) if directory is not None else paths.scenario_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(scenario.sealed().content(), allow_unicode=True, sort_keys=False)
     if filename is not None:
         path = directory / filename
         try:
-            with open(path, "w" if overwrite else "x", encoding="utf-8") as fh:
-                fh.write(text)
-        except FileExistsError:
-            raise PlanningError("scenario_exists", path=path) from None
-        return path
+            return write_text(path, text, replace=overwrite)
+        except PlanningError as err:
+            if err.code == "output_exists":
+                raise PlanningError("scenario_exists", path=path) from None
+            raise
     stem = _slug(scenario.name)
     for version in range(1, 10_000):
         path = directory / (f"{stem}.yaml" if version == 1 else f"{stem}-v{version}.yaml")
-        try:
-            # mode "x" makes "does it exist?" and "create it" one step, so two savers never collide
-            with open(path, "x", encoding="utf-8") as fh:
-                fh.write(text)
-            return path
-        except FileExistsError:
+        if path.exists():
             continue
+        try:
+            # written whole, then linked into place only if the name is still free: two savers never collide
+            return write_text(path, text, replace=False)
+        except PlanningError as err:
+            if err.code != "output_exists":
+                raise
     raise PlanningError("scenario_exists", path=directory / f"{stem}.yaml")
 
 

@@ -18,10 +18,12 @@ import shapely
 import yaml
 
 from planning.areas import derive
+from planning.areas.boundaries import check_residents_inside, read_boundaries
 from planning.base.catalogue import CATALOGUE_PATH, FacilityType, load_catalogue
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR, cache_dir
 from planning.base.text import pick
+from planning.io.write import atomic_output
 from planning.network.graph import WalkNetwork
 from planning.network.read import file_digest, load_network
 
@@ -90,11 +92,8 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
         with open(cache, "rb") as fh:
             return pickle.load(fh)
     area = derive_osm_area(key, spec, source)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(area, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(cache)  # atomic: a crash never leaves a half-written cache
+    with atomic_output(cache) as tmp:  # a crash never leaves a half-written cache
+        tmp.write_bytes(pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL))
     return area
 
 
@@ -213,18 +212,28 @@ def load_demand(network: WalkNetwork, demand_path: str | Path | None, coord_syst
                 elderly_share: float = 0.19) -> tuple[gpd.GeoDataFrame, list]:
     """Resident points from a file (``population``, optional ``pop_60plus``), else from the
     network's ``population`` edge attribute; ``elderly_share`` fills a missing 60+ column."""
-    from planning.io.layers import numeric_column, read_points
+    from planning.io.layers import read_points
 
     if demand_path:
         layer = read_points(demand_path, coord_system)
-        demand = layer.gdf.to_crs(network.crs)
-        demand["population"] = numeric_column(demand, "population", demand_path).to_numpy()
-        elderly = numeric_column(demand, "pop_60plus", demand_path, required=False)
-        demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
-        return demand, layer.notes
+        return demand_from_layer(layer, demand_path, network.crs, elderly_share), layer.notes
     if "population" in network.edges:
         return derive.edge_demand(network, elderly_share), []
     raise PlanningError("demand_missing")
+
+
+def demand_from_layer(layer, path: str | Path, crs=None, elderly_share: float = 0.19) -> gpd.GeoDataFrame:
+    """Resident points of a read layer (in ``crs`` when given) with ``population`` and ``pop_60plus``.
+
+    Blank, negative, infinite or non-numeric populations are refused, naming the rows.
+    """
+    from planning.io.layers import numeric_column
+
+    demand = layer.gdf.to_crs(crs) if crs is not None else layer.gdf.copy()
+    demand["population"] = numeric_column(demand, "population", path, rows=layer.rows).to_numpy()
+    elderly = numeric_column(demand, "pop_60plus", path, required=False, rows=layer.rows)
+    demand["pop_60plus"] = elderly.to_numpy() if elderly is not None else demand["population"] * elderly_share
+    return demand
 
 
 def area_from_files(network_path: str | Path, facilities_path: str | Path | None = None,
@@ -233,38 +242,50 @@ def area_from_files(network_path: str | Path, facilities_path: str | Path | None
                     elderly_share: float = 0.19, community_population: float = 5000) -> tuple[Area, list]:
     """An area from the user's own files; returns it with the loaders' (zh, en) notices.
 
-    Demand comes from the demand file (``population`` column, optional ``pop_60plus``), else
-    from the network's ``population`` edge attribute. Communities come from the boundaries file
-    (``name``/``code``), else from street blocks grouped to ``community_population`` residents.
+    The point and boundary files are read and checked first (quick), then the network. Demand
+    comes from the demand file (``population`` column, optional ``pop_60plus``), else from the
+    network's ``population`` edge attribute. Communities come from the boundaries file
+    (``name``/``code``; see :mod:`planning.areas.boundaries` for what is refused), else from
+    street blocks grouped to ``community_population`` residents.
     """
-    from planning.io.layers import find_column, read_points, read_vector
+    from planning.io.layers import find_column, read_points
 
     notes: list[tuple[str, str]] = []
-    network = load_network(network_path)
-    sources = {"network": str(Path(network_path).name)}
-    demand, more = load_demand(network, demand_path, coord_system, elderly_share)
-    notes += more
-    sources["demand"] = Path(demand_path).name if demand_path else "network edge population"
-    if boundaries_path:
-        layer = read_vector(boundaries_path, coord_system)
+    demand = None
+    if demand_path:
+        layer = read_points(demand_path, coord_system)
+        demand = demand_from_layer(layer, demand_path, elderly_share=elderly_share)  # bad populations refused now
         notes += layer.notes
-        communities = layer.gdf.to_crs(network.crs)
-        name = find_column(communities.columns, "name")
-        code = find_column(communities.columns, "id")
-        communities["name"] = communities[name].astype(str) if name else [f"社区{i + 1}" for i in range(len(communities))]
-        communities["code"] = communities[code].astype(str) if code else communities["name"]
-        communities = communities[["code", "name", "geometry"]]
+    boundaries = read_boundaries(boundaries_path, 4326, coord_system) if boundaries_path else None
+    if boundaries is not None:
+        notes += boundaries[1]
+    catalogue = load_catalogue()
+    facilities = None
+    if facilities_path:
+        layer = read_points(facilities_path, coord_system)
+        notes += layer.notes
+        facilities = facility_types_column(layer.gdf, catalogue, facility_type, Path(facilities_path).name)
+    network = load_network(network_path)
+    notes[:0] = list(network.notes)
+    sources = {"network": str(Path(network_path).name)}
+    if demand is not None:
+        demand = demand.to_crs(network.crs)
+        sources["demand"] = Path(demand_path).name
+    elif "population" in network.edges:
+        demand = derive.edge_demand(network, elderly_share)
+        sources["demand"] = "network edge population"
+    else:
+        raise PlanningError("demand_missing")
+    if boundaries is not None:
+        communities = boundaries[0].to_crs(network.crs)
+        notes += check_residents_inside(demand, communities, boundaries_path)
         sources["communities"] = Path(boundaries_path).name
     else:
         blocks = derive.street_blocks(network)
         communities = derive.communities_from_blocks(blocks, demand, community_population, "社区")
         sources["communities"] = "derived"
     demand["community"] = derive.assign_community(demand, communities)
-    catalogue = load_catalogue()
-    if facilities_path:
-        layer = read_points(facilities_path, coord_system)
-        notes += layer.notes
-        facilities = facility_types_column(layer.gdf, catalogue, facility_type, Path(facilities_path).name)
+    if facilities is not None:
         name = find_column(facilities.columns, "name")
         facilities = facilities.to_crs(network.crs).assign(
             source="upload", name=facilities[name].fillna("").astype(str) if name else "")

@@ -35,13 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
     from planning.base import paths
     from planning.base.text import catalogue
+    from planning.io.write import write_text
     from planning.outputs.maps.assets import ensure_app_static
 
     folder = paths.home() / "app"
-    folder.mkdir(parents=True, exist_ok=True)
     entry = folder / "planning_app.py"
     if not entry.exists() or entry.read_text(encoding="utf-8") != ENTRY:
-        entry.write_text(ENTRY, encoding="utf-8")
+        write_text(entry, ENTRY)
     ensure_app_static(folder)
     options = {**STREAMLIT_OPTIONS, "server.port": str(args.port), "server.address": args.address}
     print(catalogue("cli").both("app_starting", url=f"http://localhost:{args.port}"))

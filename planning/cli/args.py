@@ -20,7 +20,7 @@ from planning.base.errors import PlanningError
 _ARGPARSE_MESSAGES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"the following arguments are required: (?P<args>.+)"), "cli_required"),
     (re.compile(r"unrecognized arguments: (?P<args>.+)"), "cli_unrecognized"),
-    (re.compile(r"argument (?P<arg>\S+?): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
+    (re.compile(r"argument (?P<arg>.+?): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
      "cli_invalid_choice"),
     (re.compile(r"argument (?P<arg>\S+?): expected one argument"), "cli_expected_one"),
     (re.compile(r"argument (?P<arg>\S+?): not allowed with argument (?P<other>\S+)"), "cli_not_allowed_with"),

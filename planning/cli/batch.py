@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.base.errors import PlanningError, warning_text
+from planning.base.errors import warning_text
 from planning.cli.args import COUNT, number
 from planning.cli.common import (
+    Output,
     add_layer_args,
     add_walk_args,
     print_notes,
@@ -34,24 +35,25 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run)
 
 
-def _optional_layer(path: str | None, coord_system: str, points: bool):
-    from planning.io.layers import read_points, read_vector
+def _candidates(path: str | None, coord_system: str):
+    from planning.io.layers import read_points
 
     if not path:
         return None, []
-    layer = read_points(path, coord_system) if points else read_vector(path, coord_system)
+    layer = read_points(path, coord_system)
     return layer.gdf, layer.notes
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.areas.boundaries import read_boundaries
     from planning.areas.build import facility_types_column, load_demand
     from planning.io.layers import read_points
     from planning.network.read import load_network
     from planning.outputs.batch import read_areas, run_batch, write_batch_gpkg
 
-    out = Path(args.out)
-    if out.is_file():
-        raise PlanningError("batch_out_is_file", path=out)
+    inputs = [args.areas, args.network, args.facilities, args.demand, args.boundaries, args.candidates]
+    out = Output(args.out, inputs, folder=True)
+    target = Output(str(out.path / OUTPUT_NAME), inputs)
     catalogue, types, tiers = types_and_tiers(args)
     network = load_network(args.network)
     areas, notes = read_areas(args.areas, network.crs, args.coord_system)
@@ -59,33 +61,20 @@ def run(args: argparse.Namespace) -> int:
     facilities = read_points(args.facilities, args.coord_system)
     notes += more + facilities.notes
     facilities = facility_types_column(facilities.gdf, catalogue, args.facility_type, Path(args.facilities).name)
-    communities, more = _optional_layer(args.boundaries, args.coord_system, points=False)
-    candidates, more2 = _optional_layer(args.candidates, args.coord_system, points=True)
-    if communities is not None:
-        communities = _coded(communities)
+    communities, more = read_boundaries(args.boundaries, network.crs, args.coord_system) if args.boundaries else (None, [])
+    candidates, more2 = _candidates(args.candidates, args.coord_system)
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,
                        candidates=candidates, mclp_p=args.mclp_p, scheduler=args.scheduler, workers=args.workers,
                        memory_limit=args.memory_limit, retries=args.retries)
-    write_batch_gpkg(out / OUTPUT_NAME, result, areas, communities.to_crs(network.crs) if communities is not None else None)
-    print_notes(notes + more + more2 + result.notes)
+    notes = [*notes, *network.notes, *more, *more2]
+    write_batch_gpkg(target.path, result, areas, communities,
+                     target.inputs, notes)
+    print_notes(notes + result.notes)
     print(summary_text(result.coverage.overall, {t.key: t.name_zh for t in types}, tiers))
     for row in result.failed.itertuples():
         print(f"失败 / Failed: {row.name} ({row.area}): {row.error_zh} / {row.error_en}")
-    print(f"已写入 / written: {out / OUTPUT_NAME}")
+    print(target.written())
     if len(result.failed):
         print_notes([warning_text("batch_areas_failed", n=len(result.failed), total=len(areas))])
         return 1
     return 0
-
-
-def _coded(communities):
-    """Community polygons with ``code`` and ``name`` (as ``planning coverage`` reads them)."""
-    import geopandas as gpd
-
-    from planning.io.layers import find_column
-
-    name, code = find_column(communities.columns, "name"), find_column(communities.columns, "id")
-    names = communities[name].astype(str) if name else [f"社区{i + 1}" for i in range(len(communities))]
-    codes = communities[code].astype(str) if code else names
-    return gpd.GeoDataFrame({"code": list(codes), "name": list(names)}, geometry=communities.geometry.to_numpy(),
-                            crs=communities.crs)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from planning.base.walking import DEFAULT_SPEED_KMH, ELDERLY_SPEED_KMH, TIERS_MINUTES
@@ -73,3 +73,26 @@ def summary_text(overall, names: dict[str, str], tiers: tuple[float, ...]) -> st
         "中位步行 / median min": [bilingual(minutes_text, v) for v in overall["median_minutes"]],
     })
     return table.to_string(index=False)
+
+
+class Output:
+    """A command's output, checked before any work starts (not a folder, not one of ``inputs``).
+
+    The overwrite policy of every command: an existing output is replaced atomically (see
+    :mod:`planning.io.write`), and :meth:`written` says so.
+    """
+
+    def __init__(self, path: str, inputs: Sequence[str | None] = (), folder: bool = False) -> None:
+        from planning.io.write import check_output_folder, check_output_path
+
+        self.inputs = [p for p in inputs if p]
+        check = check_output_folder if folder else check_output_path
+        self.path = check(path, self.inputs)
+        self.existed = self.path.exists()
+
+    def written(self, shown: object | None = None) -> str:
+        """``已写入 / written: …`` or, when an earlier file was there, that it was replaced."""
+        from planning.base.text import catalogue
+
+        key = "replaced" if self.existed and not self.path.is_dir() else "written"
+        return catalogue("cli").both(key, path=shown if shown is not None else self.path)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from planning.cli.common import (
+    Output,
     add_layer_args,
     add_walk_args,
     print_notes,
@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from planning.coverage.residents import compute_coverage
     from planning.outputs.exports import write_coverage_gpkg
 
+    out = Output(args.out, [args.network, args.facilities, args.demand, args.boundaries])
     _, types, tiers = types_and_tiers(args)
     with tqdm(total=3, desc="覆盖分析 / coverage", unit="step") as bar:
         area, notes = area_from_files(args.network, args.facilities, args.demand, args.boundaries,
@@ -36,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
         result = compute_coverage(area.network, area.demand, area.facilities, types, area.communities,
                                   tiers, args.speed_kmh)
         bar.update()
-        write_coverage_gpkg(Path(args.out), result, area.communities, types)
+        write_coverage_gpkg(out.path, result, area.communities, types, out.inputs, notes)
         bar.update()
     print_notes(notes + result.notes)
     print(summary_text(result.overall, {t.key: t.name_zh for t in types}, tiers))
-    print(f"已写入 / written: {args.out}")
+    print(out.written())
     return 0

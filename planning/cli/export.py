@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from planning.cli.report import add_area_args, report_data
+from planning.cli.common import Output
+from planning.cli.report import add_area_args, input_paths, report_data
 from planning.outputs.formats import EXPORT_FORMATS
+
+FOLDER_FORMATS = ("geojson", "csv")  # one file per layer or table, written into a folder
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,6 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.io.write import write_bytes
     from planning.outputs.reports.build import render
     from planning.outputs.reports.content import assemble_report
     from planning.outputs.reports.exports import (
@@ -31,17 +34,15 @@ def run(args: argparse.Namespace) -> int:
     )
 
     fmt = export_format(args.out, args.format)
+    out = Output(args.out, input_paths(args), folder=fmt in FOLDER_FORMATS)
     data = report_data(args)
-    out = Path(args.out)
     if fmt == "gpkg":
-        written = [f"{out} ({', '.join(write_gpkg(out, data))})"]
+        shown = f"{out.path} ({', '.join(write_gpkg(out.path, data, out.inputs))})"
     elif fmt == "geojson":
-        written = [str(p) for p in write_geojson(out, data)]
+        shown = ", ".join(str(p) for p in write_geojson(out.path, data, out.inputs))
     elif fmt == "csv":
-        written = [str(p) for p in write_csv(out, assemble_report(data, args.lang))]
+        shown = ", ".join(str(p) for p in write_csv(out.path, assemble_report(data, args.lang), out.inputs))
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(render(data, "xlsx", args.lang))
-        written = [str(out)]
-    print("已写入 / written:\n  " + "\n  ".join(written))
+        shown = write_bytes(out.path, render(data, "xlsx", args.lang), out.inputs)
+    print(out.written(shown))
     return 0

@@ -38,8 +38,11 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
-class _Stopped(Exception):
-    """SIGTERM, turned into an exception so ``finally`` blocks remove partial files."""
+class _Stopped(BaseException):
+    """SIGTERM, turned into an exception so ``finally`` blocks remove partial files.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: no ``except Exception`` on the way (a
+    reader turning a parser's error into "cannot read the file") may swallow it."""
 
 
 def _on_sigterm(signum, frame) -> None:

@@ -21,7 +21,7 @@ from planning.cli.args import (
     number,
     unique_list,
 )
-from planning.cli.common import add_walk_args, print_notes
+from planning.cli.common import Output, add_walk_args, print_notes
 
 DEMO_PREFIX = "demo:"
 
@@ -53,6 +53,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run)
 
 
+def _inputs(args: argparse.Namespace) -> list[str | None]:
+    return [args.scenario, args.network, args.candidates, args.demand, args.existing, args.boundaries]
+
+
 def _from_files(args: argparse.Namespace, types):
     from optimize.siting import SitingData
     from planning.areas.build import area_from_files
@@ -64,9 +68,10 @@ def _from_files(args: argparse.Namespace, types):
     area, notes = area_from_files(args.network, args.existing, args.demand, args.boundaries,
                                   existing_type, args.coord_system)
     layer = read_points(args.candidates, args.coord_system)
-    print_notes(notes + layer.notes)
+    notes = notes + layer.notes
+    print_notes(notes)
     data = SitingData.prepare(area.network, area.demand, layer.gdf, area.facilities, args.speed_kmh, args.max_snap_m)
-    return data, area.communities
+    return data, area.communities, notes
 
 
 def _from_scenario(args: argparse.Namespace):
@@ -81,6 +86,7 @@ def _from_scenario(args: argparse.Namespace):
     sources = {d.name: d.path for d in scenario.data_sources}
     types = resolve_types(list(scenario.facility_types), load_catalogue())
     speed_kmh = scenario.model.speed_mps * 3.6
+    notes: list[tuple[str, str]] = []
     if sources.get("area", "").startswith(DEMO_PREFIX):
         area = load_demo_area(sources["area"][len(DEMO_PREFIX):])
     else:
@@ -88,23 +94,26 @@ def _from_scenario(args: argparse.Namespace):
             raise PlanningError("optimize_scenario_sources", path=args.scenario)
         area, notes = area_from_files(sources["network"], sources.get("facilities"), sources.get("demand"),
                                       sources.get("communities"), None, args.coord_system)
+        candidates = read_points(sources["candidates"], args.coord_system)
+        area.candidates = candidates.gdf
+        notes = notes + candidates.notes
         print_notes(notes)
-        area.candidates = read_points(sources["candidates"], args.coord_system).gdf
     data = SitingData.prepare(area.network, area.demand, area.candidates, area.facilities, speed_kmh, args.max_snap_m)
     params = {"p": scenario.model.p, "budget_yuan": scenario.model.budget_yuan, "share": args.share,
               "cars_per_household": args.cars_per_household}
-    return data, area.communities, types, scenario.model.name, params
+    return data, area.communities, types, scenario.model.name, params, notes
 
 
 def run(args: argparse.Namespace) -> int:
     from optimize.siting import build_model, priced
     from planning.base.catalogue import load_catalogue, resolve_types
 
+    out = Output(args.out, _inputs(args))
     if args.scenario:
-        data, communities, types, model, params = _from_scenario(args)
+        data, communities, types, model, params, notes = _from_scenario(args)
     else:
         types = resolve_types(args.type, load_catalogue()) if args.type else []
-        data, communities = _from_files(args, types)
+        data, communities, notes = _from_files(args, types)
         model = args.model
         params = {"p": args.p, "share": args.share, "budget_yuan": args.budget, "minutes": args.minutes,
                   "cars_per_household": args.cars_per_household}
@@ -117,14 +126,15 @@ def run(args: argparse.Namespace) -> int:
                                                            mip_gap=args.mip_gap)
     print(result.explain("zh"))
     print(result.explain("en"))
-    _write(args.out, result, priced(data, result.sites, types) if len(result.sites) else result.sites,
-           data.demand, communities)
-    print(f"已写入 / written: {args.out}")
+    _write(out, result, priced(data, result.sites, types) if len(result.sites) else result.sites,
+           data.demand, communities, notes + data.notes)
+    print(out.written())
     return 0 if result.has_solution else 1
 
 
-def _write(path: str, result, sites, demand, communities) -> None:
-    """Layers ``chosen_sites`` (the candidates' own ids, with ``cost_yuan``), ``demand`` and ``communities``.
+def _write(out: Output, result, sites, demand, communities, notes: list[tuple[str, str]]) -> None:
+    """Layers ``chosen_sites`` (the candidates' own ids, with ``cost_yuan``), ``demand``, ``communities``
+    and the table ``log`` (every notice shown), written completely or not at all.
 
     Demand carries ``covered_before``/``covered_after`` (0–1) for models with a coverage tier and
     ``walk_minutes`` to the nearest open site for p-median (empty where none is within reach).
@@ -132,19 +142,23 @@ def _write(path: str, result, sites, demand, communities) -> None:
     import numpy as np
 
     from planning.base.formatting import is_known
+    from planning.io.write import atomic_output
+    from planning.outputs.exports import log_table
 
-    out = Path(path)
-    if out.exists():
-        out.unlink()
+    layers = {}
     if len(sites):
-        sites.to_file(out, layer="chosen_sites", driver="GPKG")
+        layers["chosen_sites"] = sites
     if "served_share_before" in result.details and is_known(result.coverage_after):
         demand = demand.assign(covered_before=result.details["served_share_before"],
                                covered_after=result.details["served_share_after"])
     if "walk_seconds" in result.details:
         seconds = result.details["walk_seconds"]
         demand = demand.assign(walk_minutes=np.where(np.isfinite(seconds), seconds / 60, np.nan))
-    demand.to_file(out, layer="demand", driver="GPKG")
+    layers["demand"] = demand
     if result.community_coverage is not None:
         table = result.community_coverage.rename(columns={"community": "code"})
-        communities.merge(table, on="code", how="left").to_file(out, layer="communities", driver="GPKG")
+        layers["communities"] = communities.merge(table, on="code", how="left")
+    layers["log"] = log_table(notes, demand.crs)
+    with atomic_output(out.path, out.inputs) as tmp:
+        for name, layer in layers.items():
+            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")

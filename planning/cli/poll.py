@@ -14,6 +14,7 @@ from typing import Any
 
 from planning.base.errors import PlanningError
 from planning.cli.args import COUNT, number
+from planning.io.write import check_output_path, write_text
 from scenarios.voting.organiser import secret_from_env
 from scenarios.voting.outcome import irv_lines, outcome_lines
 from scenarios.voting.service import ELECTORATES, STATE_ZH, PollResult, VotingService
@@ -91,11 +92,14 @@ def _create(args: argparse.Namespace) -> int:
 def _codes(args: argparse.Namespace) -> int:
     from scenarios.voting.slips import write_slips
 
+    check_output_path(args.pdf)  # refuse a folder before codes are issued
+    if args.codes_file:
+        check_output_path(args.codes_file)
     svc = _service(args)
     issued = svc.generate_codes(secret_from_env(), args.poll, args.count)
     write_slips(args.pdf, args.poll, svc.poll(args.poll).title, issued, args.base_url)
     if args.codes_file:
-        args.codes_file.write_text("\n".join(issued) + "\n", encoding="utf-8")
+        write_text(args.codes_file, "\n".join(issued) + "\n")
     print(f"已生成 {len(issued)} 个选票码 / {len(issued)} codes written to {args.pdf}")
     return 0
 
@@ -190,6 +194,5 @@ def _print_both(zh: list[str], en: list[str]) -> None:
 
 def _write_json(path: Path | None, payload: dict[str, Any]) -> None:
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_text(path, json.dumps(payload, ensure_ascii=False, indent=2))
         print(f"已写入 / written: {path}")

@@ -5,7 +5,7 @@ import argparse
 
 from planning.base.walking import MAX_SNAP_M
 from planning.cli.args import MINUTES, SNAP_M
-from planning.cli.common import add_walk_args, print_notes
+from planning.cli.common import Output, add_walk_args, print_notes
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -31,13 +31,15 @@ def run(args: argparse.Namespace) -> int:
     from planning.base.walking import speed_mps
     from planning.coverage.times import node_reach_seconds
     from planning.io.layers import read_points
+    from planning.io.write import atomic_output
     from planning.network.read import load_network
     from planning.network.snapping import snap_points, snap_to_nodes
 
+    out = Output(args.out, [args.network, args.sources])
     walk_mps = speed_mps(args.speed_kmh)
     network = load_network(args.network)
     layer = read_points(args.sources, args.coord_system)
-    print_notes(layer.notes)
+    print_notes([*network.notes, *layer.notes])
     sources = layer.gdf
     snap = snap_points if args.snap == "edge" else snap_to_nodes
     snapped = snap(network, sources, args.max_snap_m)
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     table = pd.DataFrame({"source_id": np.repeat(sources["id"].to_numpy()[snapped.kept], counts),
                           "node_id": network.node_ids[seconds.indices],
                           "seconds": seconds.data})
-    table.to_csv(args.out, index=False, float_format="%.9f")
-    print(f"{len(snapped.kept)} 个起点，{len(table)} 行 / {len(snapped.kept)} sources, {len(table)} rows → {args.out}")
+    with atomic_output(out.path, out.inputs) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.9f")
+    print(f"{len(snapped.kept)} 个起点，{len(table)} 行 / {len(snapped.kept)} sources, {len(table)} rows")
+    print(out.written())
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from planning.base.errors import PlanningError
 from planning.cli.args import COUNT, SHARE
-from planning.cli.common import add_layer_args, add_walk_args, print_notes
+from planning.cli.common import Output, add_layer_args, add_walk_args, print_notes
 from planning.outputs.formats import MEETS_SHARE
 
 
@@ -16,6 +16,12 @@ def add_area_args(parser: argparse.ArgumentParser) -> None:
     add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
+
+
+def input_paths(args: argparse.Namespace) -> list[str | None]:
+    """The files the command reads (an output must never be one of them)."""
+    return [args.network, args.facilities, args.demand, args.boundaries,
+            str(args.scenario) if args.scenario else None, getattr(args, "db", None)]
 
 
 def load_area(args: argparse.Namespace):
@@ -60,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from planning.outputs.reports import report_format, write_report
     from scenarios.voting import VotingService
 
-    report_format(args.out)  # refuse a bad suffix before the slow part
+    report_format(args.out)  # refuse a bad suffix or output before the slow part
+    out = Output(args.out, input_paths(args))
     poll = VotingService.connect(args.db).published_result(args.poll) if args.poll is not None else None
     data = report_data(args, poll)
-    path = write_report(args.out, data, args.lang, args.share)
-    print(f"已写入 / written: {path}")
+    write_report(out.path, data, args.lang, args.share, out.inputs)
+    print(out.written())
     return 0

@@ -4,8 +4,12 @@ GCJ-02 is a published obfuscation of WGS84 applied inside mainland China only; B
 further rotation of GCJ-02. The forward formulas are the well-known public ones; the inverse
 has no closed form, so it is solved by fixed-point iteration to well under a millimetre.
 All functions are vectorised over numpy arrays of longitudes and latitudes in degrees.
+:func:`parse_degrees` reads one coordinate written in degrees, minutes and seconds.
 """
 from __future__ import annotations
+
+import re
+import unicodedata
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -87,3 +91,53 @@ def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarra
 
 
 TO_WGS84 = {"wgs84": None, "gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+
+
+_HEMISPHERES = {"E": 1, "W": -1, "N": 1, "S": -1, "东": 1, "西": -1, "北": 1, "南": -1}
+_AXIS = {"E": "lon", "W": "lon", "东": "lon", "西": "lon", "N": "lat", "S": "lat", "北": "lat", "南": "lat"}
+_DMS = re.compile(
+    r"^(?P<pre>[NSEW东西南北])?\s*(?P<sign>[+-])?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:[°º˚度:d]\s*|\s+)"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:['′’分:m]\s*|\s+|$)"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|”|''|′′|’’|秒|s)?\s*)?)?(?P<post>[NSEW东西南北])?$|"
+    r"^(?P<pre2>[NSEW东西南北])?\s*(?P<sign2>[+-])?\s*(?P<dec>\d+(?:\.\d+)?)\s*[°º˚度]?\s*(?P<post2>[NSEW东西南北])?$",
+    re.IGNORECASE,
+)
+
+
+def parse_degrees(value: object, axis: str) -> float:
+    """Degrees from a number or a degrees-minutes-seconds text; NaN when it cannot be read.
+
+    Accepts ``118.775``, ``118°46'30"E``, ``118°46′30″``, ``E118 46 30``, ``32°2'N``,
+    ``东经118度46分30秒``, ``118:46:30`` and ``118°46.5'`` (decimal minutes). W and S (西, 南)
+    are negative. A hemisphere of the other axis (``32°N`` as a longitude), minutes or
+    seconds of 60 or more, and any other text give NaN.
+
+    Parameters
+    ----------
+    axis
+        ``"lon"`` or ``"lat"``: which hemisphere letters belong to this coordinate.
+    """
+    if isinstance(value, (int, float, np.number)):
+        return float(value) if np.isfinite(value) else float("nan")
+    text = unicodedata.normalize("NFKC", str(value)).strip().upper()
+    text = re.sub(r"^(东经|西经|北纬|南纬)", lambda m: m.group(1)[0], text)
+    text = re.sub(r"(东经|西经|北纬|南纬)$", lambda m: m.group(1)[0], text)
+    match = _DMS.match(text)
+    if not text or match is None:
+        return float("nan")
+    groups = match.groupdict()
+    pre, post = groups["pre"] or groups["pre2"], groups["post"] or groups["post2"]
+    if pre and post:
+        return float("nan")
+    hemisphere = pre or post
+    if hemisphere and _AXIS[hemisphere] != axis:
+        return float("nan")
+    if groups["dec"] is not None:
+        degrees = float(groups["dec"])
+    else:
+        minutes, seconds = float(groups["m"] or 0), float(groups["s"] or 0)
+        if minutes >= 60 or seconds >= 60 or (groups["s"] and "." in (groups["m"] or "")):
+            return float("nan")
+        degrees = float(groups["d"]) + minutes / 60 + seconds / 3600
+    negative = (groups["sign"] or groups["sign2"]) == "-"
+    return (-degrees if negative else degrees) * (_HEMISPHERES[hemisphere] if hemisphere else 1)

@@ -5,7 +5,7 @@ shortest of parallel edges is used. Distances are metres in a projected (UTM) CR
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, warning_text
 from planning.network.search import Graph
 
 
@@ -38,6 +38,8 @@ class WalkNetwork:
         One row per undirected edge (parallel edges kept): ``u``, ``v`` (node positions),
         ``length_m``, optional ``population``, ``highway`` and street ``name``, and the edge
         geometry — what points snap to.
+    notes
+        (zh, en) notices about the file, e.g. lengths recomputed from the street lines.
     """
 
     graph: nx.MultiDiGraph | None
@@ -46,6 +48,7 @@ class WalkNetwork:
     y: np.ndarray
     csr: Graph
     edges: gpd.GeoDataFrame
+    notes: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @cached_property
     def node_tree(self) -> cKDTree:
@@ -84,16 +87,22 @@ class WalkNetwork:
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> "WalkNetwork":
-        """Index an osmnx graph; project it to UTM first when it is in degrees."""
+        """Index an osmnx graph; project it to UTM first when it is in degrees.
+
+        Raises
+        ------
+        PlanningError
+            No streets (or only loops from a node to itself), no or an unknown CRS, nodes
+            without coordinates (an edge naming an undeclared node), negative or infinite
+            lengths. Missing, blank or NaN lengths are recomputed from the street lines,
+            with a notice in :attr:`notes`.
+        """
         import osmnx as ox
 
-        if graph.number_of_edges() == 0:
-            raise PlanningError("network_no_edges")
-        if "crs" not in graph.graph:
-            raise PlanningError("network_no_crs")
+        _check_structure(graph)
         if gpd.GeoSeries([], crs=graph.graph["crs"]).crs.is_geographic:
             graph = ox.project_graph(graph)
-        _coerce_numeric(graph)
+        notes = _check_lengths(graph)
         undirected = ox.convert.to_undirected(graph)
         nodes, edges = ox.graph_to_gdfs(undirected, fill_edge_geometry=True)
         node_ids = nodes.index.to_numpy()
@@ -111,7 +120,67 @@ class WalkNetwork:
         geometry = orient_geometries(edges.geometry.to_numpy(), x, y, u, v)
         edge_gdf = gpd.GeoDataFrame(table, geometry=geometry, crs=edges.crs)
         check_orientation(edge_gdf, x, y)
-        return cls(graph, node_ids, x, y, _undirected_csr(u, v, length, len(node_ids)), edge_gdf)
+        return cls(graph, node_ids, x, y, _undirected_csr(u, v, length, len(node_ids)), edge_gdf, tuple(notes))
+
+
+def number_or_nan(value) -> float:
+    """A float from a GraphML/pyrosm value; missing, blank or unreadable is NaN."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _examples(items: list) -> str:
+    return ", ".join(map(str, items[:5])) + (" …" if len(items) > 5 else "")
+
+
+def _check_structure(graph: nx.MultiDiGraph) -> None:
+    """Edges between distinct nodes, a known CRS and finite coordinates on every node."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    if not any(u != v for u, v in graph.edges()):
+        raise PlanningError("network_no_edges")
+    if "crs" not in graph.graph:
+        raise PlanningError("network_no_crs")
+    try:
+        CRS.from_user_input(graph.graph["crs"])
+    except CRSError:
+        raise PlanningError("network_crs_unknown", crs=str(graph.graph["crs"])[:80]) from None
+    missing = []
+    for node, data in graph.nodes(data=True):
+        data["x"], data["y"] = number_or_nan(data.get("x")), number_or_nan(data.get("y"))
+        if not (np.isfinite(data["x"]) and np.isfinite(data["y"])):
+            missing.append(node)
+    if missing:
+        raise PlanningError("network_nodes_no_xy", n=len(missing), total=graph.number_of_nodes(),
+                            ids=_examples(missing))
+
+
+def _check_lengths(graph: nx.MultiDiGraph) -> list[tuple[str, str]]:
+    """Edge lengths as finite metres ≥ 0: missing/blank/NaN ones measured on the (projected) street line.
+
+    Negative or infinite lengths are refused: the file is damaged, and guessing would hide it.
+    """
+    bad, unknown = [], []
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        data["length"] = length = number_or_nan(data.get("length"))
+        if np.isnan(length):
+            unknown.append((u, v, key, data))
+        elif length < 0 or not np.isfinite(length):
+            bad.append(f"{u}–{v}")
+    if bad:
+        raise PlanningError("network_lengths_bad", n=len(bad), total=graph.number_of_edges(), edges=_examples(bad))
+    for u, v, _, data in unknown:
+        line = data.get("geometry")
+        if line is None:
+            line = shapely.LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                                       (graph.nodes[v]["x"], graph.nodes[v]["y"])])
+        data["length"] = float(shapely.length(line))
+    if unknown:
+        return [warning_text("network_lengths_recomputed", n=len(unknown), total=graph.number_of_edges())]
+    return []
 
 
 def _end_gaps(geometry: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
@@ -151,14 +220,6 @@ def check_orientation(edges: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> 
 def _first(value):
     """osmnx keeps a list where merged ways had several values; the first is representative."""
     return value[0] if isinstance(value, list) else value
-
-
-def _coerce_numeric(graph: nx.MultiDiGraph) -> None:
-    """Lengths and coordinates may arrive as strings (pyrosm, hand-made GraphML)."""
-    for _, _, data in graph.edges(data=True):
-        data["length"] = float(data["length"])
-    for _, data in graph.nodes(data=True):
-        data["x"], data["y"] = float(data["x"]), float(data["y"])
 
 
 def _undirected_csr(u: np.ndarray, v: np.ndarray, length: np.ndarray, n_nodes: int) -> Graph:

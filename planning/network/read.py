@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 
 from planning.base.errors import PlanningError
-from planning.network.graph import WalkNetwork
+from planning.network.graph import WalkNetwork, number_or_nan
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
 GRAPHML_SUFFIXES = (".graphml", ".graphml.gz")
@@ -29,16 +29,22 @@ def _suffix(path: Path) -> str:
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:
-    """Read a GraphML file saved by osmnx, gzip-compressed or not."""
+    """Read a GraphML file saved by osmnx, gzip-compressed or not.
+
+    Coordinates and lengths that are missing, blank or not numbers are read as NaN, so that
+    :meth:`WalkNetwork.from_graph` can name the problem (or measure the length) instead of a
+    parser failing on the first one.
+    """
     import osmnx as ox
 
+    lenient = dict(node_dtypes={"x": number_or_nan, "y": number_or_nan}, edge_dtypes={"length": number_or_nan})
     if path.name.lower().endswith(".gz"):
         with tempfile.TemporaryDirectory() as tmp, gzip.open(path) as src:
             plain = Path(tmp) / "network.graphml"
             with open(plain, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-            return ox.load_graphml(plain)
-    return ox.load_graphml(path)
+            return ox.load_graphml(plain, **lenient)
+    return ox.load_graphml(path, **lenient)
 
 
 def xml_to_pbf(src: Path, dst: Path) -> Path:
@@ -93,6 +99,8 @@ def load_network(path: str | Path, bbox: tuple[float, float, float, float] | Non
         raise
     except Exception as exc:  # a parser's own error: report it as unreadable, keep its reason
         raise PlanningError("file_unreadable", path=path, reason=_reason(exc)) from exc
+    if graph.number_of_nodes() == 0:
+        raise PlanningError("network_no_edges")
     return WalkNetwork.from_graph(graph)
 
 

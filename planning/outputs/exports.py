@@ -9,6 +9,7 @@ import pandas as pd
 from planning.base.catalogue import FacilityType
 from planning.base.formatting import export_numbers
 from planning.coverage.residents import Coverage
+from planning.io.write import atomic_output
 
 
 def community_wide(result: Coverage, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -22,21 +23,36 @@ def community_wide(result: Coverage, communities: gpd.GeoDataFrame) -> gpd.GeoDa
     return out
 
 
-def write_coverage_gpkg(path: Path, result: Coverage, communities: gpd.GeoDataFrame,
-                        types: list[FacilityType]) -> None:
-    """Layers ``demand`` (minutes_to_<type>) and ``communities`` (coverage per type and tier).
+def log_table(notes: list[tuple[str, str]], crs) -> gpd.GeoDataFrame:
+    """The ``log`` table of an output: every notice the user was shown (rows dropped and why,
+    coordinates converted, lengths recomputed …), one per row, in Chinese and English."""
+    return gpd.GeoDataFrame({"message_zh": [zh for zh, _ in notes], "message_en": [en for _, en in notes]},
+                            geometry=[None] * len(notes), crs=crs)
 
-    Unreachable demand (no facility within the reporting limit) is written as NULL minutes, and
-    so are the median and 90th-percentile minutes of a community whose residents mostly cannot
-    reach one; numeric columns never hold ``inf``.
+
+def write_coverage_gpkg(path: Path, result: Coverage, communities: gpd.GeoDataFrame,
+                        types: list[FacilityType], inputs=(), notes: list[tuple[str, str]] = ()) -> None:
+    """Layers ``demand`` (minutes_to_<type>), ``communities`` (coverage per type and tier), the
+    table ``summary`` and the table ``log`` (the notices of reading and computing).
+
+    Written completely or not at all (:func:`planning.io.write.atomic_output`); an existing file
+    is replaced. Unreachable demand (no facility within the reporting limit) is written as NULL
+    minutes, and so are the median and 90th-percentile minutes of a community whose residents
+    mostly cannot reach one; numeric columns never hold ``inf``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
+    with atomic_output(path, inputs) as tmp:
+        write_coverage_layers(tmp, result, communities, notes)
+
+
+def write_coverage_layers(path: Path, result: Coverage, communities: gpd.GeoDataFrame,
+                          notes: list[tuple[str, str]] = ()) -> None:
+    """The layers of :func:`write_coverage_gpkg` into a new file ``path`` (not atomic by itself)."""
+    write = dict(driver="GPKG", engine="pyogrio")
     demand = export_numbers(result.demand)
-    demand.to_file(path, layer="demand", driver="GPKG", engine="pyogrio")
+    demand.to_file(path, layer="demand", **write)
     wide = export_numbers(community_wide(result, communities.to_crs(result.demand.crs)))
-    wide.to_file(path, layer="communities", driver="GPKG", engine="pyogrio")
+    wide.to_file(path, layer="communities", **write)
     export_numbers(pd.DataFrame(result.overall)).pipe(
         lambda t: gpd.GeoDataFrame(t, geometry=[None] * len(t), crs=result.demand.crs)
-    ).to_file(path, layer="summary", driver="GPKG", engine="pyogrio")
+    ).to_file(path, layer="summary", **write)
+    log_table(list(notes) + list(result.notes), result.demand.crs).to_file(path, layer="log", **write)

@@ -33,7 +33,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from planning.base import paths
 from planning.base.errors import PlanningError
@@ -149,18 +149,40 @@ def connect(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_path(Path(path))
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_size=8, max_overflow=8)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "handle_error", _sqlite_disk_full)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20)
     try:
         migrate(engine)
-    except OperationalError as exc:
+    except PlanningError:
+        engine.dispose()
+        raise
+    except DatabaseError as exc:  # OperationalError, or "file is not a database"
         engine.dispose()
         raise PlanningError("database_unreachable", url=engine.url.render_as_string(), reason=_first_line(exc)) from None
     return engine
+
+
+def _check_sqlite_path(path: Path) -> None:
+    """The SQLite file's folder exists (created if missing) and the path is not a folder."""
+    if path.is_dir():
+        raise PlanningError("database_is_folder", path=path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise PlanningError("output_parent_is_file", path=path) from None
+    except OSError as exc:
+        raise PlanningError("database_unreachable", url=str(path), reason=exc.strerror or str(exc)) from None
+
+
+def _sqlite_disk_full(context: Any) -> None:
+    """A full disk (SQLITE_FULL) as a zh/en error; the transaction is rolled back, nothing half-stored."""
+    if "disk is full" in str(context.original_exception).lower():
+        raise PlanningError("database_disk_full", url=str(context.engine.url.database)) from context.original_exception
 
 
 def migrate(engine: Engine) -> int:

@@ -16,6 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from planning.io.write import atomic_output
+
 CJK_FONT = "STSong-Light"
 DEFAULT_BASE_URL = "http://localhost:8501"
 _COLUMNS, _ROWS = 2, 5
@@ -32,7 +34,12 @@ def write_slips(
     """Write an A4 PDF with ten slips per page (two columns, five rows) and dashed cut lines."""
     pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:  # complete or not at all
+        _draw(tmp, poll_id, title, codes, base_url)
+    return path
+
+
+def _draw(path: Path, poll_id: int, title: str, codes: Sequence[str], base_url: str) -> None:
     canvas = Canvas(str(path), pagesize=A4)
     canvas.setTitle(f"{title} — 选票码 / ballot codes")
     width, height = A4
@@ -44,7 +51,6 @@ def write_slips(
         col, row = (i % per_page) % _COLUMNS, (i % per_page) // _COLUMNS
         _slip(canvas, col * slip_w, height - (row + 1) * slip_h, slip_w, slip_h, poll_id, title, code, base_url)
     canvas.save()
-    return path
 
 
 def _slip(canvas: Canvas, x: float, y: float, w: float, h: float, poll_id: int, title: str, code: str, base_url: str) -> None:

@@ -149,6 +149,6 @@ def test_csv_without_coordinates_is_refused(tmp_path):
 
 
 def test_unknown_format_is_refused(tmp_path):
-    path = tmp_path / "table.xlsx"
-    path.write_bytes(b"PK")
+    path = tmp_path / "drawing.dwg"
+    path.write_bytes(b"AC1032")
     assert _error(read_vector, path).code == "vector_format_unknown"

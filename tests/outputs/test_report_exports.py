@@ -26,7 +26,7 @@ def test_geopackage_holds_every_layer_with_one_row_per_feature(data, tmp_path):
     path = tmp_path / "新街口.gpkg"
     written = write_gpkg(path, data)
     layers = dict(pyogrio.list_layers(path))
-    assert set(written) == set(layers) == {"demand", "communities", "summary", "facilities", "uncovered_clusters",
+    assert set(written) == set(layers) == {"demand", "communities", "summary", "log", "facilities", "uncovered_clusters",
                                            "isochrones", "scenario_sites"}
     rows = {name: pyogrio.read_info(path, layer=name)["features"] for name in layers}
     assert rows["demand"] == len(data.coverage.demand)

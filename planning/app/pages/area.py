@@ -28,6 +28,8 @@ from planning.network.read import download_network
 from planning.outputs.reports.content import osm_features_table
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+# what planning.io.layers.read_points reads (the same readers as the command line)
+POINT_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "geojson", "json", "gpkg", "zip", "kml"]
 
 st.title(t("page_area"))
 st.caption(t("area_intro"))
@@ -49,9 +51,9 @@ if source == "demo":
 elif source == "upload":
     st.write(t("area_upload_help"))
     network_file = st.file_uploader(t("area_up_network"), type=["graphml", "gz", "osm", "pbf"])
-    demand_file = st.file_uploader(t("area_up_demand"), type=["csv", "geojson", "json", "gpkg", "zip"])
+    demand_file = st.file_uploader(t("area_up_demand"), type=POINT_TYPES)
     boundary_file = st.file_uploader(t("area_up_boundaries"), type=["geojson", "json", "gpkg", "zip", "kml"])
-    facility_file = st.file_uploader(t("area_up_facilities"), type=["csv", "geojson", "json", "gpkg", "zip"])
+    facility_file = st.file_uploader(t("area_up_facilities"), type=POINT_TYPES)
     coord = st.selectbox(t("area_coord"), COORD_SYSTEMS, format_func=labels(COORD_SYSTEMS, lambda k: t(f"coord_{k}")),
                          help=t("area_coord_help"))
     ftype = st.selectbox(t("area_facility_type"), [None, *catalogue()],

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
+from planning.areas.boundaries import read_boundaries
 from planning.base.catalogue import FacilityType
-from planning.base.errors import PlanningError
-from planning.io.layers import find_column, read_vector
 from planning.network.graph import WalkNetwork
 
 
@@ -29,25 +27,11 @@ def horizon_minutes(tiers: tuple[float, ...], types: list[FacilityType]) -> floa
 def read_areas(path: str | Path, crs, coord_system: str = "wgs84") -> tuple[gpd.GeoDataFrame, list]:
     """Street-office polygons with ``code`` and ``name`` columns, in ``crs``; with loader notices.
 
-    Raises
-    ------
-    PlanningError
-        Features that are not polygons, or codes that repeat.
+    Read like community boundaries (:func:`planning.areas.boundaries.read_boundaries`): points
+    or lines are left out with a notice, or refused when there is no polygon; blank or repeated
+    codes are refused, naming the rows.
     """
-    layer = read_vector(path, coord_system)
-    gdf = layer.gdf.to_crs(crs)
-    bad = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    if bad.any():
-        raise PlanningError("batch_areas_not_polygons", path=Path(path).name, n=int(bad.sum()))
-    name, code = find_column(gdf.columns, "name"), find_column(gdf.columns, "id")
-    names = gdf[name].astype(str) if name else pd.Series([f"街道{i + 1}" for i in range(len(gdf))], index=gdf.index)
-    codes = gdf[code].astype(str) if code else names
-    repeated = codes[codes.duplicated()].unique()
-    if len(repeated):
-        raise PlanningError("batch_area_codes_duplicate", codes=", ".join(repeated[:5]))
-    areas = gpd.GeoDataFrame({"code": codes.to_numpy(), "name": names.to_numpy()},
-                             geometry=gdf.geometry.to_numpy(), crs=crs)
-    return areas, layer.notes
+    return read_boundaries(path, crs, coord_system, prefix="街道")
 
 
 def area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:

@@ -14,9 +14,10 @@ import pandas as pd
 
 from planning.base.catalogue import FacilityType
 from planning.coverage.residents import Coverage, community_table
+from planning.io.write import atomic_output
 from planning.outputs.batch.jobs import RESIDENT_ROW
 from planning.outputs.batch.runner import BatchRun
-from planning.outputs.exports import community_wide
+from planning.outputs.exports import community_wide, log_table
 
 
 @dataclass
@@ -92,26 +93,26 @@ def _table_layer(table: pd.DataFrame, crs) -> gpd.GeoDataFrame:
 
 
 def write_batch_gpkg(path: Path, result: BatchResult, areas: gpd.GeoDataFrame,
-                     communities: gpd.GeoDataFrame | None) -> None:
+                     communities: gpd.GeoDataFrame | None, inputs=(), notes: list[tuple[str, str]] = ()) -> None:
     """Layers ``demand``, ``areas`` (coverage per type and tier, with run status), ``communities``
-    (when given), ``sites`` (MCLP), and tables ``area_summary``, ``area_runs``, ``summary``.
+    (when given), ``sites`` (MCLP), and tables ``area_summary``, ``area_runs``, ``summary`` and
+    ``log`` (every notice); written completely or not at all, replacing an earlier file.
 
     Unreachable demand (no facility within the horizon) is written as NULL minutes.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
     crs = result.coverage.demand.crs
-    write = dict(driver="GPKG", engine="pyogrio")
-    result.coverage.demand.replace([np.inf], np.nan).to_file(path, layer="demand", **write)
     by_area = Coverage(result.coverage.demand, result.by_area.rename(columns={"area": "community"}),
                        result.coverage.overall, result.coverage.tiers, [])
     wide = community_wide(by_area, areas).merge(result.runs.drop(columns=["name"]), left_on="code",
                                                 right_on="area", how="left").drop(columns=["area"])
-    wide.replace([np.inf], np.nan).to_file(path, layer="areas", **write)
+    layers = {"demand": result.coverage.demand.replace([np.inf], np.nan), "areas": wide.replace([np.inf], np.nan)}
     if communities is not None:
-        community_wide(result.coverage, communities).replace([np.inf], np.nan).to_file(path, layer="communities", **write)
+        layers["communities"] = community_wide(result.coverage, communities).replace([np.inf], np.nan)
     if result.sites is not None and len(result.sites):
-        result.sites.to_file(path, layer="sites", **write)
-    _table_layer(result.by_area, crs).to_file(path, layer="area_summary", **write)
-    _table_layer(result.runs, crs).to_file(path, layer="area_runs", **write)
-    _table_layer(result.coverage.overall, crs).to_file(path, layer="summary", **write)
+        layers["sites"] = result.sites
+    layers.update(area_summary=_table_layer(result.by_area, crs), area_runs=_table_layer(result.runs, crs),
+                  summary=_table_layer(result.coverage.overall, crs),
+                  log=log_table(list(notes) + list(result.notes), crs))
+    with atomic_output(path, inputs) as tmp:
+        for name, layer in layers.items():
+            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")

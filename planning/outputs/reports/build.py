@@ -9,6 +9,7 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
 from planning.base.errors import PlanningError
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
+from planning.io.write import write_bytes
 from planning.outputs.formats import MEETS_SHARE, REPORT_FORMATS
 from planning.outputs.reports.content import ReportContent, assemble_report
 from planning.outputs.reports.data import ReportData, prepare_report_data
@@ -70,10 +71,10 @@ def report_bytes(area: Area, fmt: str = "pdf", *, lang: str = "zh", types: list[
     return render(data, fmt, lang, share)
 
 
-def write_report(path: str | Path, data: ReportData, lang: str = "zh", share: float = MEETS_SHARE) -> Path:
-    """Write the report to ``path``; the format follows the suffix (.pdf, .html, .xlsx)."""
+def write_report(path: str | Path, data: ReportData, lang: str = "zh", share: float = MEETS_SHARE,
+                 inputs=()) -> Path:
+    """Write the report to ``path`` completely or not at all (never over one of ``inputs``);
+    the format follows the suffix (.pdf, .html, .xlsx)."""
     path = Path(path)
     payload = render(data, report_format(path), lang, share)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(payload)
-    return path
+    return write_bytes(path, payload, inputs)

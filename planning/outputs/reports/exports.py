@@ -1,6 +1,6 @@
 """Standard exports of a report's layers and tables: GeoPackage, GeoJSON, CSV (Excel: see xlsx.py).
 
-The GeoPackage starts from :func:`planning.outputs.exports.write_coverage_gpkg` (layers ``demand``,
+The GeoPackage starts from :func:`planning.outputs.exports.write_coverage_layers` (layers ``demand``,
 ``communities``, ``summary``) and adds ``facilities``, ``uncovered_clusters``, ``isochrones``
 and, with a scenario, ``scenario_sites``. GeoJSON files are in WGS84 (RFC 7946), one per layer;
 CSV files are UTF-8 with a byte-order mark so Excel on Chinese Windows opens them correctly.
@@ -14,7 +14,8 @@ import pandas as pd
 
 from planning.base.errors import PlanningError
 from planning.base.formatting import export_numbers
-from planning.outputs.exports import community_wide, write_coverage_gpkg
+from planning.io.write import atomic_folder, atomic_output
+from planning.outputs.exports import community_wide, write_coverage_layers
 from planning.outputs.formats import EXPORT_FORMATS
 from planning.outputs.reports.content import ReportContent
 from planning.outputs.reports.data import ReportData
@@ -52,28 +53,23 @@ def export_format(path: str | Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def write_gpkg(path: str | Path, data: ReportData) -> list[str]:
-    """One GeoPackage with every layer (network CRS); returns the layer names written."""
-    path = Path(path)
-    write_coverage_gpkg(path, data.coverage, data.area.communities, data.types)
+def write_gpkg(path: str | Path, data: ReportData, inputs=()) -> list[str]:
+    """One GeoPackage with every layer (network CRS), complete or not at all; returns the layer names."""
     layers = extra_layers(data)
-    for name, layer in layers.items():
-        export_numbers(layer).to_crs(data.area.crs).to_file(path, layer=name, driver="GPKG",
-                                                                      engine="pyogrio")
-    return ["demand", "communities", "summary", *layers]
+    with atomic_output(path, inputs) as tmp:
+        write_coverage_layers(tmp, data.coverage, data.area.communities)
+        for name, layer in layers.items():
+            export_numbers(layer).to_crs(data.area.crs).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return ["demand", "communities", "summary", "log", *layers]
 
 
-def write_geojson(directory: str | Path, data: ReportData) -> list[Path]:
-    """``<layer>.geojson`` in WGS84 for every layer; returns the files written."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, layer in all_layers(data).items():
-        path = directory / f"{name}.geojson"
-        path.unlink(missing_ok=True)
-        layer.to_crs(4326).to_file(path, driver="GeoJSON", engine="pyogrio")
-        written.append(path)
-    return written
+def write_geojson(directory: str | Path, data: ReportData, inputs=()) -> list[Path]:
+    """``<layer>.geojson`` in WGS84 for every layer, all or none; returns the files written."""
+    layers = all_layers(data)
+    with atomic_folder(directory, inputs) as work:
+        for name, layer in layers.items():
+            layer.to_crs(4326).to_file(work / f"{name}.geojson", driver="GeoJSON", engine="pyogrio")
+    return [Path(directory) / f"{name}.geojson" for name in layers]
 
 
 _DECIMALS = {"int": 0, "yuan": 0, "pct": 4, "minutes": 1, "coord": 6}
@@ -90,17 +86,14 @@ def _plain(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def write_csv(directory: str | Path, content: ReportContent) -> list[Path]:
+def write_csv(directory: str | Path, content: ReportContent, inputs=()) -> list[Path]:
     """``<table>.csv`` for every report table (the Excel sheets), numbers unformatted; returns the files.
 
     Numeric columns stay numeric: a walking time beyond 60 minutes or a share that cannot be
     computed is an empty cell, never ``inf`` or ``nan``.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table in content.sheets():
-        path = directory / f"{table.key}.csv"
-        _plain(table.frame, table.kinds).to_csv(path, index=False, encoding="utf-8-sig")
-        written.append(path)
-    return written
+    tables = content.sheets()
+    with atomic_folder(directory, inputs) as work:
+        for table in tables:
+            _plain(table.frame, table.kinds).to_csv(work / f"{table.key}.csv", index=False, encoding="utf-8-sig")
+    return [Path(directory) / f"{table.key}.csv" for table in tables]

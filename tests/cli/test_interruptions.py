@@ -1,0 +1,91 @@
+"""Ctrl-C (SIGINT) and a kill (SIGTERM) during a long coverage run and while its GeoPackage is
+being written: one zh/en line, exit 130 / 143, no traceback, no partial file, and the earlier
+result untouched. Real processes (subprocesses), since signals are what is tested.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from tests.support.data import ROOT
+from tests.support.hostile import (
+    DLAT,
+    DLON,
+    LAT0,
+    LON0,
+    Kit,
+    folder_state,
+    grid_graph,
+    message_fragments,
+    save_graph,
+)
+
+GRID = 15
+RESIDENTS = 50_000  # enough that computing and writing each take a few seconds
+EARLIER = b"the result of last week, which must survive"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Kit:
+    kit = Kit(tmp_path_factory.mktemp("long"))
+    save_graph(grid_graph(GRID), kit.path("net.graphml"))
+    rng = np.random.default_rng(3)
+    gpd.GeoDataFrame({"population": rng.integers(1, 6, RESIDENTS)},
+                     geometry=gpd.points_from_xy(LON0 + rng.uniform(0, GRID - 1, RESIDENTS) * DLON,
+                                                 LAT0 + rng.uniform(0, GRID - 1, RESIDENTS) * DLAT),
+                     crs=4326).to_file(kit.path("residents.gpkg"))
+    kit.facilities
+    return kit
+
+
+def _interrupt(kit: Kit, out: Path, when: str, signum: int) -> tuple[int, str]:
+    """Start ``planning coverage``, send ``signum`` at ``when`` ("computing" or "writing"); (exit code, stderr)."""
+    log = out.parent / f"stderr-{when}-{signum}.txt"
+    argv = [sys.executable, "-m", "planning", "coverage", "--network", str(kit.path("net.graphml")),
+            "--facilities", str(kit.facilities), "--demand", str(kit.path("residents.gpkg")),
+            "--types", "clinic,meal_hall", "--out", str(out)]
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            if when == "computing" and "1/3" in log.read_text(encoding="utf-8", errors="replace"):
+                time.sleep(0.3)
+                break
+            if when == "writing" and any(".part" in p.name for p in out.parent.iterdir()):
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, f"finished before it could be interrupted {when}"
+        process.send_signal(signum)
+        code = process.wait(timeout=120)
+    text = log.read_text(encoding="utf-8")
+    log.unlink()
+    return code, text
+
+
+@pytest.mark.parametrize("when", ["computing", "writing"])
+@pytest.mark.parametrize("signum,exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_says_one_line_and_leaves_no_partial_file(inputs, tmp_path, when, signum, exit_code):
+    out = tmp_path / "results" / "coverage.gpkg"
+    out.parent.mkdir()
+    out.write_bytes(EARLIER)
+    before_inputs = folder_state(inputs.folder)
+    code, stderr = _interrupt(inputs, out, when, signum)
+    assert code == exit_code, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    lines = [part.strip() for part in stderr.replace("\r", "\n").split("\n")]
+    said = [line for line in lines if line and "覆盖分析 / coverage" not in line]  # the progress bar aside
+    zh, en = message_fragments("cli_interrupted")
+    assert len(said) == 1 and zh in said[0] and en in said[0], said
+    assert sorted(p.name for p in out.parent.iterdir()) == ["coverage.gpkg"]  # no work folder, journal, rtree file
+    assert out.read_bytes() == EARLIER  # the earlier result is untouched
+    assert folder_state(inputs.folder) == before_inputs

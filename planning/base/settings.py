@@ -8,6 +8,7 @@ keeps the others.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def save_map_settings(settings: MapSettings) -> Path:
     everything = _read_all(path)
     everything["map"] = asdict(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(everything, ensure_ascii=False, indent=2), encoding="utf-8")
-    path.chmod(0o600)
+    # written beside and moved into place (planning.io.write sits above this layer): a crash keeps the old file
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(json.dumps(everything, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.chmod(0o600)  # it holds the Tianditu key
+    os.replace(tmp, path)
     return path

@@ -49,8 +49,13 @@ def canonical_json(value: Any) -> str:
 
 
 def ballots_digest(entries: Sequence[Mapping[str, Any]]) -> str:
-    """sha256 of all ``{"receipt", "ballot"}`` entries ordered by receipt, as published."""
-    ordered = sorted(({"receipt": e["receipt"], "ballot": e["ballot"]} for e in entries), key=lambda e: e["receipt"])
+    """sha256 of all ``{"receipt", "ballot"}`` entries ordered by receipt, as published.
+
+    A poll that does not publish receipts publishes its ballots alone: their receipt counts as
+    ``""`` and they are ordered by their canonical text, so the digest does not depend on order.
+    """
+    ordered = sorted(({"receipt": e.get("receipt", ""), "ballot": e["ballot"]} for e in entries),
+                     key=lambda e: (e["receipt"], canonical_json(e["ballot"])))
     return hashlib.sha256(canonical_json(ordered).encode("utf-8")).hexdigest()
 
 

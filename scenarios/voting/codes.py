@@ -72,3 +72,14 @@ def _group(raw: str) -> str:
         parts.append(raw[start : start + size])
         start += size
     return "-".join(parts)
+
+
+def new_nonce() -> str:
+    """128 random bits in hex: the secret that hides a ballot inside its chain commitment."""
+    return secrets.token_hex(16)
+
+
+def new_setup_token() -> str:
+    """A one-time organiser setup token (80 bits), grouped like a ballot code: ``XXXX-XXXX-XXXX-XXXX``."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(16))
+    return "-".join(body[i:i + 4] for i in range(0, 16, 4))

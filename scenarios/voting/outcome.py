@@ -11,12 +11,34 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from planning.base.errors import warning_text
+from planning.base.text import LANGUAGES, pick
 
 
 def say(code: str, lang: str, **params: Any) -> str:
     """The notice ``code`` of ``messages_voting.yaml`` in ``lang`` (``"zh"`` or ``"en"``)."""
-    zh, en = warning_text(code, **params)
-    return zh if lang == "zh" else en
+    return pick(warning_text(code, **params), lang)
+
+
+def option_namer(options: list[Mapping[str, Any]]) -> Callable[[str], str]:
+    """``key → "A 方案甲 养老优先"`` for the published options (key alone for a key not among them)."""
+    titles = {o["key"]: o["title"] for o in options}
+    return lambda key: f"{key} {titles[key]}" if key in titles else str(key)
+
+
+def published_outcome(tally: Mapping[str, Any], options: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """The outcome sentences as published: ``{"zh": […], "en": […]}`` (IRV lines after the winner or tie)."""
+    name = option_namer(options)
+    return {lang: outcome_lines(tally, lang, name) + irv_lines(tally, lang, name) for lang in LANGUAGES}
+
+
+def ballot_words(ballot: Mapping[str, Any], name: Callable[[str], str], lang: str) -> str:
+    """One ballot in words, options by name: ``支持：A 方案甲、C 方案丙`` / ``Ranked: B … > A …`` / ``Scores: A … 5, …``."""
+    if "approve" in ballot:
+        return say("ballot_words_approval", lang, names=_join(list(ballot["approve"]), lang, name))
+    if "ranking" in ballot:
+        return say("ballot_words_ranked", lang, names=" > ".join(name(k) for k in ballot["ranking"]))
+    items = [say("ballot_words_score_item", lang, name=name(k), score=v) for k, v in ballot["scores"].items()]
+    return say("ballot_words_score", lang, items=_separator(lang).join(items))
 
 
 def outcome_lines(tally: Mapping[str, Any], lang: str, name: Callable[[str], str] = str) -> list[str]:
@@ -74,4 +96,8 @@ def irv_lines(tally: Mapping[str, Any], lang: str, name: Callable[[str], str] = 
 
 
 def _join(keys: list[str], lang: str, name: Callable[[str], str]) -> str:
-    return ("、" if lang == "zh" else ", ").join(name(k) for k in keys)
+    return _separator(lang).join(name(k) for k in keys)
+
+
+def _separator(lang: str) -> str:
+    return pick(("、", ", "), lang)

@@ -1,13 +1,19 @@
 """A printable PDF of cut-out ballot slips, each with its code and a QR code to the voting page.
 
-Chinese text uses ReportLab's built-in CID font ``STSong-Light``, so no system font is needed.
-The QR code is drawn as vector squares from the ``qrcode`` matrix (sharp at any print size).
+The first page is a header sheet kept with the slips: the poll, the batch, each option with the
+digest sealed at creation, the voting address and the organiser's public signing key with its
+fingerprint — the key a published result must be signed with.
+
+Chinese text uses ReportLab's built-in CID font ``STSong-Light``, so no system font is needed;
+text it cannot show (emoji, pictographs) is left out and control characters, among them
+right-to-left marks, are removed (:func:`scenarios.voting.text.slip_text`). The QR code is drawn
+as vector squares from the ``qrcode`` matrix (sharp at any print size). The file is written
+completely or not at all (:mod:`planning.io.write`).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlencode
 
 import qrcode
 from reportlab.lib.pagesizes import A4
@@ -16,41 +22,95 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from planning.base.text import LANGUAGES, catalogue
 from planning.io.write import atomic_output
+from scenarios.voting.links import vote_url
+from scenarios.voting.text import slip_text
 
 CJK_FONT = "STSong-Light"
 DEFAULT_BASE_URL = "http://localhost:8501"
 _COLUMNS, _ROWS = 2, 5
 
 
-def vote_url(base_url: str, poll_id: int, code: str) -> str:
-    """``{base_url}/vote?poll=<id>&code=<code>``: opens the voting page with the code filled in."""
-    return f"{base_url.rstrip('/')}/vote?{urlencode({'poll': poll_id, 'code': code})}"
-
-
 def write_slips(
-    path: str | Path, poll_id: int, title: str, codes: Sequence[str], base_url: str = DEFAULT_BASE_URL
+    path: str | Path, poll_id: int, title: str, codes: Sequence[str], base_url: str = DEFAULT_BASE_URL, *,
+    options: Sequence[tuple[str, str, str]] = (), public_key: str | None = None, batch: int = 1, label: str = "",
 ) -> Path:
-    """Write an A4 PDF with ten slips per page (two columns, five rows) and dashed cut lines."""
+    """Write an A4 PDF: the header sheet, then ten slips per page (two columns, five rows) with dashed cut lines.
+
+    Parameters
+    ----------
+    options
+        ``(key, title, sealed scenario digest)`` of each option, for the header sheet.
+    public_key
+        The organiser's Ed25519 public key in hex (None before one exists).
+    """
     pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    path = Path(path)
-    with atomic_output(path) as tmp:  # complete or not at all
-        _draw(tmp, poll_id, title, codes, base_url)
-    return path
+    title = slip_text(title)
+    with atomic_output(path) as tmp:
+        canvas = Canvas(str(tmp), pagesize=A4)
+        canvas.setTitle(f"{title} — 选票码 / ballot codes")
+        _header_sheet(canvas, poll_id, title, len(codes), base_url, options, public_key, batch, slip_text(label))
+        canvas.showPage()
+        width, height = A4
+        slip_w, slip_h = width / _COLUMNS, height / _ROWS
+        per_page = _COLUMNS * _ROWS
+        for i, code in enumerate(codes):
+            if i and i % per_page == 0:
+                canvas.showPage()
+            col, row = (i % per_page) % _COLUMNS, (i % per_page) // _COLUMNS
+            _slip(canvas, col * slip_w, height - (row + 1) * slip_h, slip_w, slip_h, poll_id, title, code, base_url)
+        canvas.save()
+    return Path(path)
 
 
-def _draw(path: Path, poll_id: int, title: str, codes: Sequence[str], base_url: str) -> None:
-    canvas = Canvas(str(path), pagesize=A4)
-    canvas.setTitle(f"{title} — 选票码 / ballot codes")
+def _both(key: str, **params) -> list[str]:
+    words = catalogue("poll")
+    return [words.text(key, lang, **params) for lang in LANGUAGES]
+
+
+def _header_sheet(canvas: Canvas, poll_id: int, title: str, count: int, base_url: str,
+                  options: Sequence[tuple[str, str, str]], public_key: str | None, batch: int, label: str) -> None:
+    from scenarios.voting.signing import fingerprint
+
     width, height = A4
-    slip_w, slip_h = width / _COLUMNS, height / _ROWS
-    per_page = _COLUMNS * _ROWS
-    for i, code in enumerate(codes):
-        if i and i % per_page == 0:
-            canvas.showPage()
-        col, row = (i % per_page) % _COLUMNS, (i % per_page) // _COLUMNS
-        _slip(canvas, col * slip_w, height - (row + 1) * slip_h, slip_w, slip_h, poll_id, title, code, base_url)
-    canvas.save()
+    x, y, text_width = 20 * mm, height - 25 * mm, width - 40 * mm
+
+    def line(text: str, size: float = 11, font: str = CJK_FONT, gap: float = 1.5) -> None:
+        nonlocal y
+        canvas.setFont(font, size)
+        for part in _fit_lines(text, font, size, text_width, max_lines=3):
+            canvas.drawString(x, y, part)
+            y -= size * gap
+
+    for text in _both("slip_header"):
+        line(text, 15)
+    y -= 4 * mm
+    label_text = catalogue("poll").text("log_label", "zh", label=label) if label else ""
+    line(catalogue("poll").text("slip_poll", "zh", poll_id=poll_id, title=title), 13)
+    line(catalogue("poll").text("slip_batch", "zh", batch=batch, label=label_text, count=count))
+    line(catalogue("poll").text("slip_batch", "en", batch=batch, label=f" ({label})" if label else "", count=count))
+    for text in _both("slip_url", url=base_url):
+        line(text)
+    y -= 4 * mm
+    for text in _both("slip_options"):
+        line(text, 12)
+    for key, option_title, digest in options:
+        line(f"{key}  {slip_text(option_title)}")
+        line(f"    sha256 {digest}", 8, "Courier")
+    y -= 4 * mm
+    for text in _both("slip_key"):
+        line(text, 12)
+    if public_key:
+        line(catalogue("poll").text("slip_fingerprint", "zh", fingerprint=fingerprint(public_key)), 14, gap=1.8)
+        for start in range(0, len(public_key), 32):
+            line(public_key[start:start + 32], 10, "Courier")
+    else:
+        for text in _both("slip_no_key"):
+            line(text)
+    y -= 4 * mm
+    for text in _both("slip_check"):
+        line(text, 10)
 
 
 def _slip(canvas: Canvas, x: float, y: float, w: float, h: float, poll_id: int, title: str, code: str, base_url: str) -> None:
@@ -67,17 +127,12 @@ def _slip(canvas: Canvas, x: float, y: float, w: float, h: float, poll_id: int, 
     for n, line in enumerate(_fit_lines(title, CJK_FONT, 10, text_width, max_lines=2)):
         canvas.drawString(text_x, top - 10 - 12 * n, line)
     canvas.setFont(CJK_FONT, 8)
-    canvas.drawString(text_x, top - 36, f"投票编号 / Poll {poll_id}")
+    canvas.drawString(text_x, top - 36, " / ".join(_both("slip_poll_id", poll_id=poll_id)))
     canvas.setFont("Courier-Bold", 12)
     canvas.drawString(text_x, top - 52, code)
     canvas.setFont(CJK_FONT, 7)
-    lines = (
-        "扫描二维码或在投票页输入选票码。",
-        "每码只能投一次；不记名投票。",
-        "Scan the QR code or enter the code.",
-        "One code, one vote; secret ballot.",
-    )
-    for n, line in enumerate(lines):
+    lines = [*_both("slip_scan"), *_both("slip_once")]
+    for n, line in enumerate((lines[0], lines[2], lines[1], lines[3])):
         canvas.drawString(text_x, top - 68 - 10 * n, line)
 
 

@@ -83,7 +83,7 @@ class TallyResult:
     ranking
         Groups of equally placed options, best first.
     totals
-        Approvals, score sums, or (ranked) the number of options each one beats by Schulze.
+        Approvals, score sums, or (ranked) the number of options each one beats by Schulze (whole numbers).
     pairwise
         Ranked only: ``pairwise.loc[x, y]`` voters preferring x to y.
     strongest_paths
@@ -97,7 +97,7 @@ class TallyResult:
     ballots: int
     winners: list[str]
     ranking: list[list[str]]
-    totals: dict[str, float]
+    totals: dict[str, int]
     pairwise: pd.DataFrame | None = None
     strongest_paths: pd.DataFrame | None = None
     irv: IrvResult | None = None
@@ -204,7 +204,7 @@ def schulze(options: Sequence[str], rankings: Sequence[Sequence[str]], seed: str
         ballots=len(rankings),
         winners=ranking[0] if rankings else [],
         ranking=ranking,
-        totals={k: float(v) for k, v in beats.items()},
+        totals={k: int(v) for k, v in beats.items()},
         pairwise=pd.DataFrame(d, index=options, columns=options),
         strongest_paths=pd.DataFrame(p, index=options, columns=options),
         irv=instant_runoff(options, rankings, seed),
@@ -294,7 +294,7 @@ def _by_totals(method: str, options: list[str], n_ballots: int, totals: dict[str
         ballots=n_ballots,
         winners=ranking[0] if n_ballots else [],
         ranking=ranking,
-        totals={k: float(v) for k, v in totals.items()},
+        totals={k: int(v) for k, v in totals.items()},
     )
 
 

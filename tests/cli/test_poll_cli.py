@@ -49,12 +49,13 @@ def test_meeting_runs_end_to_end_from_the_command_line(meeting, scenario_files, 
     result_json = tmp_path / "result.json"
     status, out, _ = meeting("tally", "--poll", poll, "--json", str(result_json))
     assert status == 0
-    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out and "pairwise" in out and "法定人数 / quorum: 达到 / met" in out
+    assert "胜出方案：B 方案乙 医疗优先。 / Winner: B 方案乙 医疗优先." in out and "pairwise" in out and "法定人数：达到 / quorum: met" in out
     written = json.loads(result_json.read_text(encoding="utf-8"))
     assert written["tally"]["winners"] == ["B"] and written["tally"]["pairwise"]["B"]["A"] == 3
     assert sorted(e["receipt"] for e in written["ballots"]) == sorted(receipts)
     status, out, _ = meeting("publish", "--poll", poll)
     assert status == 0 and written["ballots_digest"] in out
+    assert written["chain"]["head"] in out  # the head read out at closing is the one published
 
 
 def test_reused_paper_ballot_code_is_refused_with_a_bilingual_message(meeting, scenario_files, tmp_path):
@@ -116,3 +117,93 @@ def test_ranked_tally_shows_irv_beside_schulze_without_calling_it_the_winner(mee
     assert "即时决选（IRV，仅供参考，公示结果以 Schulze 法为准）：" in out
     assert "IRV 与 Schulze 法的结果不同，以 Schulze 法为准。" in out
     assert "IRV 第 1 轮：B 方案乙 医疗优先 首选票最少（1 票），淘汰。" in out
+
+
+def test_setup_stores_the_secret_once_and_rotate_replaces_it_keeping_the_signing_key(meeting, scenario_files, monkeypatch):
+    status, out, _ = meeting("setup")
+    assert status == 0 and "签名公钥指纹" in out
+    fingerprint = out.split("签名公钥指纹 ")[1].split(" /")[0]
+    status, _, err = meeting("setup")
+    assert status == 2 and "不能重复设置" in err and "already set up" in err
+    monkeypatch.setenv("PLANNING_ORGANISER_NEW_SECRET", "新口令-2025-换届")
+    status, out, _ = meeting("setup", "--rotate")
+    assert status == 0 and fingerprint in out  # same key: the public key printed on the slips stays valid
+    args = ["create", "--title", "t", "--method", "approval", *[a for f in scenario_files[:2] for a in ("--scenario", str(f))]]
+    status, _, err = meeting(*args)
+    assert status == 2 and "组织者口令不正确" in err  # the old secret no longer works
+    monkeypatch.setenv("PLANNING_ORGANISER_SECRET", "新口令-2025-换届")
+    assert meeting(*args)[0] == 0
+    status, out, _ = meeting("log", "--poll", "1")
+    assert "更换组织者口令" in out and "organiser secret changed" in out
+
+
+def test_codes_after_opening_need_a_reason_and_are_published_as_a_late_batch(meeting, scenario_files, tmp_path):
+    meeting("setup")
+    poll = meeting("create", "--title", "t", "--method", "approval",
+                   *[a for f in scenario_files[:2] for a in ("--scenario", str(f))])[1].strip()
+    pdf = str(tmp_path / "slips.pdf")
+    assert meeting("codes", "--poll", poll, "-n", "3", "--pdf", pdf, "--batch-label", "1号桌")[0] == 0
+    meeting("open", "--poll", poll)
+    status, _, err = meeting("codes", "--poll", poll, "-n", "2", "--pdf", pdf)
+    assert status == 2 and "补发选票码必须写明原因" in err and "late batch" in err
+    assert meeting("codes", "--poll", poll, "-n", "2", "--pdf", pdf, "--late-reason", "3号楼没领到选票")[0] == 0
+    status, out, _ = meeting("status", "--poll", poll)
+    assert "已用选票码 0 / 已发 5" in out and "3号楼没领到选票" in out
+    meeting("close", "--poll", poll)
+    assert meeting("publish", "--poll", poll)[0] == 0
+    published = VotingService.connect(meeting.db_path).published_result(int(poll))
+    batches = published["codes"]["batches"]
+    assert [(b["issued"], b["late"], b["reason"], b["label"]) for b in batches] == [
+        (3, False, "", "1号桌"), (2, True, "3号楼没领到选票", "")]
+    assert published["codes"]["issued"] == 5 and published["codes"]["used"] == 0
+    assert [e["action"] for e in published["log"]] == ["setup", "create", "codes", "open", "codes", "close", "publish"]
+    assert all(e["at"].endswith("Z") for e in published["log"])
+
+
+def test_close_prints_the_chain_head_and_vote_prints_position_and_chain_value(meeting, scenario_files, tmp_path):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll_id, codes = open_poll(svc, scenario_files, "approval", 2)
+    status, out, _ = meeting("vote", "--poll", str(poll_id), "--code", codes[0], "--approve", "A")
+    head = svc.poll(poll_id).chain_head
+    assert status == 0 and "第 1 张" in out and head in out
+    status, out, _ = meeting("close", "--poll", str(poll_id))
+    assert status == 0 and f"选票链头（1 张选票）：{head}" in out and f"{head[:4]} {head[4:8]}" in out
+    svc.engine.dispose()
+
+
+_IMPORTS = """
+import sys
+from planning.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("sqlalchemy", "pandas", "pydantic", "reportlab", "cryptography", "numpy") if m in sys.modules)
+print("HEAVY", ",".join(heavy))
+"""
+
+
+def _imported(*args: str) -> str:
+    import subprocess
+    import sys
+
+    from tests.support.data import ROOT
+
+    done = subprocess.run([sys.executable, "-c", _IMPORTS, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return done.stdout.rsplit("HEAVY ", 1)[1].strip()
+
+
+def test_poll_help_loads_no_database_or_table_library():
+    assert _imported("poll", "vote", "--help") == ""
+    assert _imported("poll", "--help") == ""
+
+
+def test_entering_a_paper_ballot_loads_neither_pandas_nor_reportlab(meeting, scenario_files):
+    meeting("setup")
+    svc = VotingService.connect(meeting.db_path)
+    poll_id, codes = open_poll(svc, scenario_files, "approval", 1)
+    svc.engine.dispose()
+    loaded = _imported("poll", "--db", meeting.db_path, "vote", "--poll", str(poll_id), "--code", codes[0], "--approve", "A")
+    assert loaded == "sqlalchemy"
+    assert VotingService.connect(meeting.db_path).poll(poll_id).ballots == 1

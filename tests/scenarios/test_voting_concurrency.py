@@ -39,7 +39,7 @@ def test_200_concurrent_voters_each_valid_ballot_counted_once_and_reuse_refused(
     svc = _service(database)
     poll_id, codes = open_poll(svc, scenario_files, "ranked", VOTERS - REUSED)
     held = codes + codes[:REUSED]  # 50 codes are held by two voters each
-    receipts: list[str] = []
+    receipts: list = []
     refused: list[str] = []
     errors: list[BaseException] = []
     start = threading.Barrier(VOTERS)
@@ -59,13 +59,16 @@ def test_200_concurrent_voters_each_valid_ballot_counted_once_and_reuse_refused(
     for t in threads:
         t.join()
     assert errors == []
-    assert len(receipts) == len(set(receipts)) == VOTERS - REUSED
+    assert len(receipts) == len({r.receipt for r in receipts}) == VOTERS - REUSED
+    # appended one at a time: every chain position taken exactly once
+    assert sorted(r.position for r in receipts) == list(range(1, VOTERS - REUSED + 1))
     assert Counter(refused) == {"code_used": REUSED}
     info = svc.poll(poll_id)
     assert (info.ballots, info.codes_used) == (VOTERS - REUSED, VOTERS - REUSED)
     svc.close(SECRET, poll_id)
     result = svc.result(poll_id)
-    assert sorted(e["receipt"] for e in result.entries) == sorted(receipts)
+    assert sorted(e["receipt"] for e in result.entries) == sorted(r.receipt for r in receipts)  # the chain verified
+    assert {r.chain_value for r in receipts} == {e["value"] for e in result.entries}
     assert result.tally.ballots == VOTERS - REUSED
     svc.engine.dispose()
 
@@ -76,7 +79,7 @@ from scenarios.voting import VotingService
 svc = VotingService.connect(sys.argv[1])
 for code in open(sys.argv[3]).read().split():
     receipt = svc.cast_ballot(int(sys.argv[2]), code, {"approve": ["A"]})
-    print(receipt, flush=True)  # printed only after commit: this is the acknowledgement
+    print(receipt.receipt, flush=True)  # printed only after commit: this is the acknowledgement
 """
 
 

@@ -50,13 +50,15 @@ def test_full_life_cycle_from_draft_to_evaluation(service, scenario_files):
 
 def test_published_result_lists_every_receipt_and_a_verifiable_digest(service, scenario_files):
     poll_id, codes = open_poll(service, scenario_files, "ranked", 4, quorum=5)
-    receipts = [service.cast_ballot(poll_id, c, {"ranking": r}) for c, r in zip(codes, (["B", "A"], ["B"], ["A", "C", "B"]))]
+    receipts = [service.cast_ballot(poll_id, c, {"ranking": r}).receipt
+                for c, r in zip(codes, (["B", "A"], ["B"], ["A", "C", "B"]))]
     service.close(SECRET, poll_id)
     service.publish(SECRET, poll_id)
     published = service.published_result(poll_id)
     assert sorted(e["receipt"] for e in published["ballots"]) == sorted(receipts)
     assert published["ballots_digest"] == ballots_digest(published["ballots"])
-    ordered = sorted(published["ballots"], key=lambda e: e["receipt"])
+    ordered = sorted(({"receipt": e["receipt"], "ballot": e["ballot"]} for e in published["ballots"]),
+                     key=lambda e: e["receipt"])
     assert published["ballots_digest"] == hashlib.sha256(canonical_json(ordered).encode()).hexdigest()
     assert published["quorum_met"] is False
     assert published["tally"]["winners"] == ["B"]
@@ -76,7 +78,7 @@ def test_codes_are_stored_only_as_salted_hashes(service, scenario_files):
 
 def test_receipt_is_not_derived_from_the_code(service, scenario_files):
     poll_id, codes = open_poll(service, scenario_files, "approval", 1)
-    receipt = service.cast_ballot(poll_id, codes[0], {"approve": ["A"]})
+    receipt = service.cast_ballot(poll_id, codes[0], {"approve": ["A"]}).receipt
     assert receipt.startswith("R-") and codes[0].replace("-", "")[:4] not in receipt
 
 
@@ -176,8 +178,10 @@ def test_schema_is_created_once_and_a_newer_database_is_refused(tmp_path, monkey
     first = db.connect()
     assert (tmp_path / "sub" / "planning.sqlite").is_file()
     with first.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    assert db.migrate(first) == 1  # reopening applies nothing twice
+        # a rollback journal, deleted at each commit: no write-ahead log keeps the order of past ballots
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    assert db.migrate(first) == 2  # reopening applies nothing twice
     with first.begin() as conn:
         conn.execute(db.schema_version.insert().values(version=99, applied_at=db.now()))
     first.dispose()

@@ -95,7 +95,7 @@ else:
 
 if st.button(t("vote_submit"), type="primary", width="stretch", disabled=info.state != "voting"):
     try:
-        st.session_state["receipt"] = (info.id, voting_service().cast_ballot(info.id, code, ballot))
+        st.session_state["receipt"] = (info.id, voting_service().cast_ballot(info.id, code, ballot).receipt)
     except PlanningError as err:
         show_error(err)
 

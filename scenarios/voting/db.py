@@ -307,7 +307,8 @@ def connect(url: str | None = None) -> Engine:
 
     SQLite keeps a rollback journal (no write-ahead log) with a busy timeout, and every
     transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing
-    with "database is locked". Connections are checked before use, so a lost PostgreSQL
+    with "database is locked" — except those of connections marked ``read_only`` (see
+    :func:`reading`), which take no write lock and so also work on a read-only file. Connections are checked before use, so a lost PostgreSQL
     connection is replaced once the server answers again.
     """
     url = database_url(url)
@@ -318,7 +319,7 @@ def connect(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_size=8, max_overflow=8,
                                pool_pre_ping=True)
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     try:
@@ -368,9 +369,14 @@ def migrate(engine: Engine) -> int:
     return len(MIGRATIONS)
 
 
+def reading(engine: Engine) -> Connection:
+    """A connection for reading only: on SQLite its transactions take no write lock."""
+    return engine.connect().execution_options(read_only=True)
+
+
 def row_counts(engine: Engine) -> dict[str, int]:
     """Rows per data table, to show that a refused action stored nothing."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {
             name: conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one()
             for name in DATA_TABLES
@@ -427,10 +433,18 @@ def faults(engine: Engine | None = None) -> Iterator[None]:
         raise known from exc
 
 
+_DISCONNECTED = ("server closed the connection", "connection refused", "terminating connection", "connection is closed",
+                 "consuming input failed", "could not connect", "connection failed", "not currently accepting connections",
+                 "the connection is lost", "connection is bad")
+
+
 def _looks_disconnected(reason: str) -> bool:
     lowered = reason.lower()
-    return any(part in lowered for part in ("server closed the connection", "connection refused", "terminating connection",
-                                            "connection is closed", "consuming input failed", "could not connect"))
+    return any(part in lowered for part in _DISCONNECTED)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

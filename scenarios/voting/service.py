@@ -192,6 +192,7 @@ class VotingService:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._after_fault = False
 
     @classmethod
     def connect(cls, url: str | None = None) -> VotingService:
@@ -583,13 +584,31 @@ class VotingService:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with db.faults(), self.engine.begin() as conn:
+        if self._after_fault:
+            # connections opened during a fault may keep it (a SQLite file opened read-only, a PostgreSQL
+            # session started read-only): after one, every write starts on fresh connections until one commits
+            self.engine.dispose()
+        with self._faults(), self.engine.begin() as conn:
             yield conn
+        self._after_fault = False
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with db.faults(), self.engine.connect() as conn:
+        with self._faults(), db.reading(self.engine) as conn:
             yield conn
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """A database fault as its zh/en error; the pooled connections are dropped, so that the next
+        action opens fresh ones once the fault is gone (a SQLite file opened while read-only stays so)."""
+        try:
+            with db.faults():
+                yield
+        except PlanningError as err:
+            if err.code.startswith("database_"):
+                self._after_fault = True
+                self.engine.dispose()
+            raise
 
     def _store_organiser(self, conn: Connection, secret: str, via: str) -> str:
         from scenarios.voting import signing

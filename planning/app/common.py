@@ -5,7 +5,9 @@ Pages hold layout and widgets only; every computation here is one call into ``pl
 """
 from __future__ import annotations
 
+import html
 import re
+import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from planning.base.formatting import (
     wan_yuan_text,
 )
 from planning.base.text import LANGUAGES, normalise_language, pick, ui_text
+from planning.base.text import catalogue as words_catalogue
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import compute_coverage, served_weight
@@ -40,6 +43,7 @@ from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 # Large, calm defaults for older readers on phones; the vote page adds even larger sizes.
 BASE_CSS = """
@@ -75,7 +79,8 @@ def language_switch() -> None:
 
 
 def show_error(err: PlanningError) -> None:
-    st.error(err.message(lang()))
+    """The error in the chosen language, shown literally (a message may quote a file name, a title or an address)."""
+    st.error(markdown_literal(err.message(lang())))
 
 
 @contextmanager
@@ -87,12 +92,59 @@ def planning_errors():
         show_error(err)
 
 
-_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# GitHub-flavoured Markdown turns bare addresses into links even when every sign is escaped
+_BARE_LINKS = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
 
 
 def escape_markdown(text: str) -> str:
-    """User text (poll titles, option names, scenario descriptions) shown literally by Streamlit's Markdown."""
+    """User text shown literally by Streamlit's Markdown: no emphasis, link, image, HTML, LaTeX or ``:colour[…]``.
+
+    Prefer :func:`show_plain` and friends, which keep user text out of Markdown altogether;
+    where Streamlit insists on Markdown (alert boxes, widget labels) use :func:`markdown_literal`.
+    """
     return _MARKDOWN_SIGNS.sub(r"\\\1", str(text))
+
+
+def markdown_literal(text: str) -> str:
+    """:func:`escape_markdown`, and bare addresses (``http://``, ``www.``, ``a@b.cn``) kept from becoming
+    links by a zero-width space the reader does not see."""
+    return escape_markdown(_BARE_LINKS.sub("\u200b", str(text)))
+
+
+def _html(text) -> str:
+    return html.escape(str(text)).replace("\n", "<br>")
+
+
+def show_plain(text: str, tag: str = "div", css: str = "plain") -> None:
+    """User text as text: an HTML block, which Markdown leaves alone (no link, image or emphasis is made)."""
+    st.markdown(f'<{tag} class="{css}">{_html(text)}</{tag}>', unsafe_allow_html=True)
+
+
+def show_title(text: str, level: int = 2) -> None:
+    """A heading made of user text (a poll title, a plan's name), shown literally."""
+    show_plain(text, f"h{level}", "plain-title")
+
+
+def show_notice(text: str, kind: str = "note") -> None:
+    """A boxed sentence holding user text (an outcome naming the plans): ``kind`` is ``ok``, ``tie`` or ``note``."""
+    show_plain(text, "div", f"notice {kind}")
+
+
+def show_list(items) -> None:
+    """Sentences holding user text (a plan's description) as a bulleted list, shown literally."""
+    st.markdown('<ul class="plain">' + "".join(f"<li>{_html(item)}</li>" for item in items) + "</ul>",
+                unsafe_allow_html=True)
+
+
+def show_table(frame: pd.DataFrame, css: str = "plain-table") -> None:
+    """A table whose cells may hold user text, as a plain HTML table: shown literally, and found by the
+    browser's Find (unlike the canvas grid of ``st.dataframe``)."""
+    head = "".join(f"<th>{_html(c)}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f'<td class="{"n" if isinstance(v, (int, np.integer)) else ""}">{_html(v)}</td>'
+                                    for v in row) + "</tr>" for row in frame.itertuples(index=False))
+    st.markdown(f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+                unsafe_allow_html=True)
 
 
 def show_notes(notes) -> None:
@@ -125,6 +177,52 @@ def _voting_service(url: str) -> VotingService:
 def voting_service() -> VotingService:
     """The voting service on ``DATABASE_URL`` / ``PLANNING_DB`` (default SQLite file)."""
     return _voting_service(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _announce_setup_token(url: str) -> bool:
+    """Once per server process: while no organiser secret is set, print a one-time setup token on
+    the server's console (never on a page). Returns whether one was printed."""
+    try:
+        token = _voting_service(url).issue_setup_token()
+    except PlanningError as err:  # the pages say it again; the console learns why there is no token
+        print(err.one_line(), file=sys.stderr, flush=True)
+        return False
+    if token is not None:
+        print(words_catalogue("poll").both("server_setup_token", token=token), flush=True)
+    return token is not None
+
+
+def announce_setup_token() -> None:
+    """Print the organiser setup token on the server's console the first time the app runs."""
+    _announce_setup_token(database_url())
+
+
+def result_link(poll_id: int, key: str = "vote_see_result") -> None:
+    """A link to the poll's result page (public)."""
+    st.page_link(PAGES_DIR / "results.py", label=t(key), icon=":material/campaign:", query_params={"poll": poll_id})
+
+
+def show_hash(value: str | None) -> None:
+    """A long hex value (digest, chain head, key) that wraps on a phone instead of scrolling sideways."""
+    st.markdown(f'<div class="hash">{html.escape(value or "")}</div>', unsafe_allow_html=True)
+
+
+HASH_CSS = """
+<style>
+  .hash { font-family: monospace; font-size: 1.05rem; word-break: break-all; overflow-wrap: anywhere;
+          background: #f3f4f6; border-radius: 6px; padding: 0.4rem 0.6rem; }
+  .plain-title { overflow-wrap: anywhere; }
+  table.plain-table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; }
+  table.plain-table td, table.plain-table th { border: 1px solid #ccc; padding: 0.35rem 0.6rem; text-align: left;
+                                               overflow-wrap: anywhere; }
+  table.plain-table td.n { text-align: right; }
+  .notice { border-radius: 8px; padding: 0.8rem 1rem; margin: 0.4rem 0; font-size: 1.3rem; overflow-wrap: anywhere; }
+  .notice.ok { background: #e8f5e9; color: #14532d; font-weight: 700; }
+  .notice.tie { background: #fff7e0; color: #713f12; font-weight: 700; }
+  .notice.note { background: #eef4fb; color: #1e3a5f; }
+</style>
+"""
 
 
 # -- area and catalogue -----------------------------------------------------------------

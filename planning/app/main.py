@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from planning.app.common import BASE_CSS, language_switch, t
+from planning.app.common import BASE_CSS, announce_setup_token, language_switch, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.png"
@@ -24,6 +24,11 @@ PAGES = (
     ("vote.py", "page_vote", ":material/how_to_vote:", "vote"),
     ("results.py", "page_results", ":material/campaign:", "results"),
 )
+# Reached only by its address (/organiser): not in the navigation residents see, and it refuses
+# everything until the organiser secret is given.
+HIDDEN_PAGES = (
+    ("organiser.py", "page_organiser", ":material/admin_panel_settings:", "organiser"),
+)
 
 
 def main() -> None:
@@ -31,6 +36,9 @@ def main() -> None:
     st.set_page_config(page_title="社区生活圈 / Community life circle", page_icon=str(FAVICON), layout="wide")
     st.markdown(BASE_CSS, unsafe_allow_html=True)
     language_switch()
+    announce_setup_token()
     pages = [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, default=(url == "area"))
              for name, title, icon, url in PAGES]
+    pages += [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, visibility="hidden")
+              for name, title, icon, url in HIDDEN_PAGES]
     st.navigation(pages).run()

@@ -5,6 +5,8 @@ create it, issue codes, vote with a code from the slip, close and publish.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -38,6 +40,33 @@ def _app(page: str | None = None, **query) -> AppTest:
 
 def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
+
+
+def _plain_tables(at: AppTest) -> list[list[list[str]]]:
+    """The plain HTML tables on the page (rows of cell texts, header first), as the reader sees them."""
+    import html
+
+    tables = []
+    for block in (m.value for m in at.markdown if m.value.startswith('<table class="plain-table">')):
+        rows = re.findall(r"<tr>(.*?)</tr>", block)
+        tables.append([[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)] for row in rows])
+    return tables
+
+
+def _notices(at: AppTest, kind: str) -> list[str]:
+    """Boxed sentences of ``kind`` (ok, tie, note), as the reader sees them."""
+    import html
+
+    return [html.unescape(m.group(1)) for v in (m.value for m in at.markdown)
+            for m in [re.match(rf'<div class="notice {kind}">(.*)</div>$', v)] if m]
+
+
+def _titles(at: AppTest) -> list[str]:
+    """Headings made of user text, as the reader sees them."""
+    import html
+
+    return [html.unescape(m.group(1)) for v in (m.value for m in at.markdown)
+            for m in [re.match(r'<h\d class="plain-title">(.*)</h\d>$', v)] if m]
 
 
 def _texts(at: AppTest) -> str:
@@ -99,35 +128,122 @@ def test_siting_runs_saves_two_scenarios_that_compare(env):
     assert summary.iloc[1, 1] > summary.iloc[0, 1]  # four canteens cost more
 
 
+def _organiser(env, secret: str = SECRET) -> AppTest:
+    """The organiser page, signed in (set up first with the server's one-time token if need be)."""
+    at = _app("organiser")
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    token = service.issue_setup_token()  # what the server printed in its console window
+    service.engine.dispose()
+    if token is not None:
+        at.text_input[0].set_value(token)
+        at.text_input[1].set_value(secret)
+        at.text_input[2].set_value(secret)
+        _button(at, "设置口令").click().run()
+    else:
+        at.text_input[0].set_value(secret)
+        _button(at, "登录").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_poll_created_voted_with_a_code_and_published(env):
     at = _app("siting")
     _site_and_save(at, "两处食堂", 2)
     _site_and_save(at, "三处食堂", 3)
-    at.switch_page("planning/app/pages/results.py").run()
-    secret = next(w for w in at.text_input if w.label == "组织者密码")
-    secret.set_value(SECRET).run()
-    _button(at, "设置密码").click().run()
-    _button(at, "创建投票").click().run()
-    assert any("已创建投票，编号 1" in s.value for s in at.success), _texts(at)
-    _button(at, "生成选票码").click().run()
-    codes = at.code[-1].value.split("\n")
+    org = _organiser(env)
+    _button(org, "创建投票").click().run()
+    assert any("已创建投票，编号 1" in s.value for s in org.success), _texts(org)
+    _button(org, "生成选票码").click().run()
+    codes = org.code[-1].value.split("\n")
     assert len(codes) == 20
-    _button(at, "开始投票").click().run()
+    _button(org, "开始投票").click().run()
 
     vote = _app("vote", poll="1", code=codes[0])
     assert "两处食堂" in _texts(vote) and "谁受益" in _texts(vote)
-    next(c for c in vote.checkbox if c.label == "支持方案 B").check().run()
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    key = next(o.key for o in service.poll(1).options if o.title == "三处食堂")
+    service.engine.dispose()
+    next(c for c in vote.checkbox if c.label == f"支持方案 {key}").check().run()
     _button(vote, "投票").click().run()
     assert not vote.exception, vote.exception
     assert any("投票成功" in s.value for s in vote.success)
     receipt = next(m.value for m in vote.markdown if 'class="receipt"' in m.value)
+    assert "第 1 张选票" in receipt and vote.text_input[0].value == ""  # the code is cleared
+    assert _button(vote, "投票").disabled  # one vote per visit: the button stays inactive
 
-    _button(at, "结束投票").click().run()
-    _button(at, "公示结果").click().run()
-    assert not at.exception, at.exception
-    assert any("胜出方案：B" in s.value for s in at.success), _texts(at)
-    receipts = at.table[0].value.index.tolist()
-    assert receipts and receipts[0] in receipt
+    _button(org, "结束投票").click().run()
+    _button(org, "公示结果").click().run()
+    assert not org.exception, org.exception
+    results = _app("results", poll="1")
+    assert _notices(results, "ok") == [f"胜出方案：{key} 三处食堂。"], _texts(results)
+    counts, ballots = _plain_tables(results)[:2]
+    assert [row[1:] for row in counts] == [["方案", "支持票数"], [f"{key} 三处食堂", "1"], [f"{'AB'.replace(key, '')} 两处食堂", "0"]]
+    receipt_code = receipt.split('class="code">')[1].split("<")[0]
+    assert ballots[1] == ["1", receipt_code, f"支持：{key} 三处食堂", ballots[1][3]]  # in words, not {'approve': ['A']}
+
+
+def test_public_pages_offer_no_organiser_action(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id, _ = open_poll(service, scenario_files, "approval", 3)
+    service.engine.dispose()
+    for page in ("vote", "results"):
+        at = _app(page, poll=str(poll_id))
+        labels = [b.label for b in at.button] + [w.label for w in at.text_input]
+        assert not any(word in label for label in labels for word in ("口令", "密码", "开始投票", "结束投票", "公示结果",
+                                                                       "生成选票码", "创建投票", "录入这张选票")), labels
+    from planning.app.main import HIDDEN_PAGES, PAGES
+
+    assert "organiser" not in [url for *_, url in PAGES] and [url for *_, url in HIDDEN_PAGES] == ["organiser"]
+
+
+def test_organiser_page_refuses_everything_without_the_secret(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    service.create_poll(SECRET, "新街口", scenario_files, "approval")
+    service.engine.dispose()
+    at = _app("organiser")
+    assert [b.label for b in at.button] == ["登录"] and [w.label for w in at.text_input] == ["组织者口令"]
+    at.text_input[0].set_value("not-the-secret")
+    _button(at, "登录").click().run()
+    assert any("组织者口令不正确" in e.value for e in at.error)
+    assert [b.label for b in at.button] == ["登录"] and not at.selectbox  # still nothing but the door
+
+
+def test_organiser_page_sets_the_secret_only_with_the_servers_token(env):
+    at = _app("organiser")
+    assert any("一次性设置令牌" in i.value for i in at.info)
+    at.text_input[0].set_value("AAAA-BBBB-CCCC-DDDD")
+    at.text_input[1].set_value(SECRET)
+    at.text_input[2].set_value(SECRET)
+    _button(at, "设置口令").click().run()
+    assert any("设置令牌不正确" in e.value for e in at.error)
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    assert not service.is_set_up()
+    service.engine.dispose()
+    org = _organiser(env)
+    assert any(b.label == "创建投票" for b in org.button)
+
+
+def test_vote_page_refuses_a_swapped_scenario_and_links_to_the_result_in_every_state(env, scenario_files):
+    from scenarios.scenario import save_scenario
+    from tests.support.voting import make_scenario
+
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id, codes = open_poll(service, scenario_files, "approval", 2)
+    vote = _app("vote", poll=str(poll_id), code=codes[0])
+    assert not vote.error and not _button(vote, "投票").disabled
+    links = [link.proto.page for link in vote.get("page_link")]
+    assert links and all(page.endswith("results") for page in links)
+    save_scenario(make_scenario("方案乙 医疗优先", ["s3"], 0.9), scenario_files[1].parent,
+                  filename=scenario_files[1].name, overwrite=True)
+    vote = _app("vote", poll=str(poll_id), code=codes[0])
+    assert any("封存的不一致" in e.value for e in vote.error) and _button(vote, "投票").disabled
+    service.close(SECRET, poll_id)
+    vote = _app("vote", poll=str(poll_id), code=codes[1])
+    assert "投票" not in [b.label for b in vote.button] and vote.get("page_link")
+    service.engine.dispose()
 
 
 @pytest.mark.parametrize("case", list(TIED_COUNTS))
@@ -137,10 +253,13 @@ def test_results_page_shows_a_tie_with_the_meetings_rule_and_no_winning_plan(env
     poll_id = publish_tied_poll(service, scenario_files, case)
     service.engine.dispose()
     at = _app("results", poll=str(poll_id))
-    tied = "、".join(TIED_COUNTS[case][2])
-    assert [w.value for w in at.warning] == [f"并列第一：{tied}（平票），本次投票没有胜出方案。"]
-    assert any("平票时由议事会按议事规则决定" in i.value for i in at.info)
-    assert not at.success and "胜出方案" not in [h.value for h in at.subheader]
+    names = {"A": "A 方案甲 养老优先", "B": "B 方案乙 医疗优先", "C": "C 方案丙 均衡"}
+    tied = [names[k] for k in TIED_COUNTS[case][2]]
+    assert _notices(at, "tie") == [f"并列第一：{'、'.join(tied)}（平票），本次投票没有胜出方案。"]
+    first_place = [row[1] for row in _plain_tables(at)[0][1:] if row[0] == "1"]
+    assert first_place == tied  # every tied option in first place
+    assert any("平票时由议事会按议事规则决定" in line for line in _notices(at, "note"))
+    assert not _notices(at, "ok") and "胜出方案" not in [h.value for h in at.subheader]
     assert not any("建什么" in m.value for m in at.markdown)  # no plan described as the chosen one
     if TIED_COUNTS[case][0] == "ranked":
         assert "即时决选（IRV，仅供参考）" in [h.value for h in at.subheader]
@@ -157,9 +276,10 @@ def test_results_page_shows_the_single_winners_plan(env, scenario_files):
     service.publish(SECRET, poll_id)
     service.engine.dispose()
     at = _app("results", poll=str(poll_id))
-    assert [s.value for s in at.success] == ["胜出方案：A。"] and not at.warning
+    assert _notices(at, "ok") == ["胜出方案：A 方案甲 养老优先。"] and not _notices(at, "tie")
+    assert ["1", "A 方案甲 养老优先", "2"] in _plain_tables(at)[0]
     assert "胜出方案" in [h.value for h in at.subheader] and at.text[0].value == "A 方案甲 养老优先"
-    assert any("建什么" in m.value for m in at.markdown)
+    assert any("建什么" in m.value for m in at.markdown)  # the chosen plan described
 
 
 def test_user_text_in_a_poll_title_is_shown_literally(env, scenario_files):
@@ -167,8 +287,12 @@ def test_user_text_in_a_poll_title_is_shown_literally(env, scenario_files):
     service.setup_organiser(SECRET)
     poll_id = service.create_poll(SECRET, "**投票** [点此](http://example.com) $x$", scenario_files, "approval")
     service.engine.dispose()
-    at = _app("results", poll=str(poll_id))
-    assert at.header[0].value == r"\*\*投票\*\* \[点此\]\(http\://example\.com\) \$x\$"
+    title = "**投票** [点此](http://example.com) $x$"
+    for page in ("results", "vote"):
+        at = _app(page, poll=str(poll_id))
+        assert _titles(at)[0] == title
+    org = _organiser(env)
+    assert _titles(org)[0] == title
 
 
 def _upload_page(env) -> AppTest:

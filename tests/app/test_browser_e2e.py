@@ -67,7 +67,7 @@ def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, a
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                              has_touch=True)
     phone.goto(f"{server}/vote?poll={poll_id}&code={codes[0]}", timeout=60_000)
-    phone.get_by_text("方案 A：方案甲 养老优先").wait_for(timeout=60_000)
+    phone.get_by_text("方案甲 养老优先").first.wait_for(timeout=60_000)
     phone.get_by_role("button", name="投票").wait_for(timeout=30_000)
     settle(phone)
     phone.wait_for_timeout(1000)
@@ -76,7 +76,7 @@ def test_resident_votes_on_phone_and_finds_receipt_in_results(server, browser, a
     settle(phone)
     phone.get_by_role("button", name="投票").click()
     phone.get_by_text("投票成功").wait_for(timeout=30_000)
-    receipt = phone.locator(".receipt").inner_text().strip()
+    receipt = phone.locator(".receipt .code").inner_text().strip()
     phone.screenshot(path=str(OUTPUT / "app-vote-receipt.png"), full_page=True)
     phone.close()
 

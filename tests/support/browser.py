@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -73,3 +74,47 @@ def settle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app has finished its script run."""
     page.wait_for_timeout(500)
     page.wait_for_function(SETTLED, timeout=timeout_ms)
+
+
+@contextmanager
+def app_server(env: Mapping[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """Like :func:`streamlit_server` for ``app.py``, also collecting what the server prints in its
+    window (the organiser setup token is printed there): yields (URL, lines printed so far)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    printed: list[str] = []
+    threading.Thread(target=lambda: printed.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        yield url, printed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def offline_context(browser, **options):
+    """A browser context that lets requests reach only this machine; ``context.left`` lists the others."""
+    context = browser.new_context(**options)
+    left: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        host = url.split("/")[2] if "://" in url else ""
+        if host.startswith(("127.0.0.1", "localhost")) or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            left.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    context.left = left
+    return context

@@ -1,135 +1,191 @@
-"""结果公示 / Results: the published tally, the chosen plan, every receipt; organiser controls.
+"""结果公示 / Results: the meeting screen while voting, then the published result anyone can check.
 
-A shared first place is shown as a tie with the meeting's rule, never with a plan as the winner.
-Poll titles and option names are user text: escaped, or kept out of Markdown altogether.
+Public: no organiser action here (they are on the organiser page, reached only by its address).
+While voting is open the page is the meeting screen: turnout (codes used / issued, per batch)
+and the ballot chain's head, refreshed every few seconds. Once published: the outcome (a shared
+first place is a tie with the meeting's rule, never a win), whole-number counts, every ballot in
+words, the chain head, seal, digest and signature, the organiser's log, the hearing comments if
+the poll publishes them, and the result archive to download (JSON + offline pages) for
+``planning poll verify``. User text is shown literally, never as Markdown or HTML.
 """
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    HASH_CSS,
     current_area,
-    escape_markdown,
-    labels,
     lang,
+    markdown_literal,
     planning_errors,
-    scenario_dir,
     scenario_map_png,
     scenario_sentences,
+    show_hash,
+    show_list,
+    show_notice,
+    show_table,
+    show_title,
     t,
     voting_service,
 )
 from planning.areas.build import DEFAULT_AREA
 from planning.base.errors import PlanningError
-from scenarios.scenario import load_scenario
-from scenarios.voting.outcome import irv_lines, outcome_lines
-from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
-from scenarios.voting.tally import METHODS
+from scenarios.voting.archive import log_words, result_html
+from scenarios.voting.chain import short
+from scenarios.voting.outcome import ballot_words, irv_lines, option_namer, outcome_lines
 
+REFRESH_SECONDS = 5
+RESULTS_CSS = """
+<style>
+  .block-container p, .block-container li, .block-container td, .block-container th { font-size: 1.2rem; }
+  .block-container .stAlert p { font-size: 1.35rem; }
+  [data-testid="stMetricValue"] { font-size: 3rem; }
+</style>
+"""
+
+st.markdown(RESULTS_CSS + HASH_CSS, unsafe_allow_html=True)
 st.title(t("page_results"))
 service = voting_service()
 try:
-    default_id = int(st.query_params.get("poll", st.session_state.get("org_poll_id", 1)))
+    default_id = int(st.query_params.get("poll", 1))
 except ValueError:
     default_id = 1
-poll_id = int(st.number_input(t("results_poll_id"), min_value=1, step=1, value=default_id))
+poll_id = int(st.number_input(t("results_poll_id"), min_value=1, step=1, value=max(default_id, 1)))
+if st.query_params.get("poll") != str(poll_id):
+    st.query_params["poll"] = str(poll_id)
 
-info = published = None
+info = None
 try:
     info = service.poll(poll_id)
-    published = service.published_result(poll_id)
 except PlanningError as err:
-    st.info(err.message(lang()))
+    st.info(markdown_literal(err.message(lang())))
+    st.stop()
 
-if info is not None:
-    st.header(escape_markdown(info.title))
-    st.write(t("results_state", state=t(f"state_{info.state}"), issued=info.codes_issued, used=info.codes_used,
-               ballots=info.ballots))
+show_title(info.title)
 
-if published is not None:
-    titles = {o["key"]: o["title"] for o in published["options"]}
-    tally = published["tally"]
-    winner = tally["winners"][0] if len(tally["winners"]) == 1 else None  # None on a tie or without ballots
-    decision = outcome_lines(tally, lang())  # option keys only; the chart below names them
-    (st.success if winner else st.warning)(decision[0])
-    for line in decision[1:]:
-        st.info(line)
-    if published.get("quorum") is not None:
-        st.write(t("results_quorum_met" if published["quorum_met"] else "results_quorum_not_met", n=published["quorum"]))
-    totals = pd.Series(tally["totals"], name=t(f"results_total_{tally['method']}"))
-    totals.index = [f"{k} {titles[k]}" for k in totals.index]
-    st.bar_chart(totals, horizontal=True)
-    runoff = irv_lines(tally, lang())
-    if runoff:
-        st.subheader(t("results_irv"))
-        for line in runoff:
-            st.text(line)
 
-    if winner is not None:
-        st.subheader(t("results_plan"))
-        st.text(f"{winner} {titles[winner]}")
-        chosen = next(o for o in published["options"] if o["key"] == winner)
-        with planning_errors():
-            scenario = load_scenario(scenario_dir() / chosen["scenario_file"])
-            _, area_id = current_area()
-            area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
-            png = scenario_map_png(scenario, scenario.digest, area_key, lang())
-            if png:
-                st.image(png, width=520)
-            for sentence in scenario_sentences(scenario):
-                st.markdown(f"- {escape_markdown(sentence)}")
+@st.fragment(run_every=REFRESH_SECONDS if info.state == "voting" else None)
+def meeting_screen() -> None:
+    """Turnout and chain head, refreshed while voting is open."""
+    live = service.poll(poll_id)
+    st.write(t("results_state", state=t(f"state_{live.state}")))
+    left, right = st.columns(2)
+    left.metric(t("results_used"), live.codes_used)
+    right.metric(t("results_issued"), live.codes_issued)
+    if live.batches:
+        show_table(pd.DataFrame({
+            t("col_batch"): [f"{b.batch} {b.label}".strip() for b in live.batches],
+            t("col_issued"): [b.issued for b in live.batches], t("col_used"): [b.used for b in live.batches],
+            t("col_late"): [b.reason if b.late else "" for b in live.batches]}))
+    st.write(t("results_chain_head", n=live.chain_length, short=short(live.chain_head)))
+    show_hash(live.chain_head)
+    if live.state == "voting":
+        st.caption(t("results_refresh", s=REFRESH_SECONDS))
 
-    st.subheader(t("results_receipts"))
-    st.caption(t("results_receipts_help"))
-    # a plain table (not a canvas grid): residents find their receipt with the browser's search
-    st.table(pd.DataFrame([{t("col_receipt"): b["receipt"], t("col_ballot"): str(b["ballot"])}
-                           for b in published["ballots"]]).set_index(t("col_receipt")))
-    st.write(t("results_digest"))
-    st.code(published["ballots_digest"], language=None)
 
-# -- organiser ------------------------------------------------------------------------------
-with st.expander(t("org_title"), expanded=False):
-    secret = st.text_input(t("org_secret"), type="password", help=t("org_secret_help"))
-    if not service.is_set_up():
-        st.info(t("org_not_set_up"))
-        if st.button(t("org_setup"), disabled=not secret):
-            with planning_errors():
-                service.setup_organiser(secret)
-                st.success(t("org_setup_done"))
-    st.markdown(f"**{t('org_create')}**")
-    title = st.text_input(t("org_poll_title"), value=t("org_poll_title_default"))
-    files = sorted(scenario_dir().glob("*.yaml"))
-    options = st.multiselect(t("org_options"), files, default=files[:3], format_func=lambda p: p.stem)
-    method = st.selectbox(t("org_method"), METHODS, format_func=labels(METHODS, lambda m: t(f"method_{m}")))
-    if st.button(t("org_create_button"), disabled=not secret):
-        with planning_errors():
-            new_id = service.create_poll(secret, title, options, method)
-            st.session_state["org_poll_id"] = new_id
-            st.success(t("org_created", id=new_id))
+if info.state in ("draft", "hearing", "voting", "closed"):
+    meeting_screen()
+    if info.state == "closed":
+        st.info(t("results_closed"))
+    st.stop()
 
-    st.markdown(f"**{t('org_manage', id=poll_id)}**")
-    count = st.number_input(t("org_code_count"), 1, 5000, 20)
-    base_url = st.text_input(t("org_base_url"), value=DEFAULT_BASE_URL, help=t("org_base_url_help"))
-    cols = st.columns(4)
-    if cols[0].button(t("org_codes"), disabled=not secret):
-        with planning_errors():
-            codes = service.generate_codes(secret, poll_id, int(count))
-            path = Path(tempfile.mkdtemp(prefix="planning-slips-")) / f"poll-{poll_id}-slips.pdf"
-            write_slips(path, poll_id, info.title if info else title, codes, base_url)
-            st.session_state["slips"] = (poll_id, path.read_bytes(), codes)
-    for column, action, label in ((cols[1], service.open_voting, "org_open"), (cols[2], service.close, "org_close"),
-                                  (cols[3], service.publish, "org_publish")):
-        if column.button(t(label), disabled=not secret):
-            with planning_errors():
-                action(secret, poll_id)
-                st.rerun()
-    slips = st.session_state.get("slips")
-    if slips and slips[0] == poll_id:
-        st.download_button(t("org_slips_pdf"), slips[1], file_name=f"poll-{poll_id}-slips.pdf",
-                           mime="application/pdf")
-        st.caption(t("org_codes_once"))
-        st.code("\n".join(slips[2]), language=None)
+published = None
+with planning_errors():
+    published = service.published_result(poll_id)
+if published is None:
+    st.stop()
+
+name = option_namer(published["options"])
+tally = published["tally"]
+winner = tally["winners"][0] if len(tally["winners"]) == 1 else None  # None on a tie or without ballots
+decision = outcome_lines(tally, lang(), name)
+show_notice(decision[0], "ok" if winner else "tie")
+for line in decision[1:]:
+    show_notice(line)
+if published.get("quorum") is not None:
+    st.write(t("results_quorum_met" if published["quorum_met"] else "results_quorum_not_met", n=published["quorum"]))
+
+st.subheader(t("results_counts"))
+places = {key: place for place, group in enumerate(tally["ranking"], start=1) for key in group}
+counts = pd.DataFrame({
+    t("col_place"): [places[k] for k in tally["options"]],
+    t("col_option"): [name(k) for k in tally["options"]],
+    t(f"results_total_{tally['method']}"): [int(tally["totals"][k]) for k in tally["options"]],
+}).sort_values(t("col_place"), kind="stable")
+show_table(counts)
+chart = counts.rename(columns={t("col_option"): "option", t(f"results_total_{tally['method']}"): "count"})
+bars = alt.Chart(chart).mark_bar(size=34).encode(
+    x=alt.X("count:Q", title=t(f"results_total_{tally['method']}"),
+            axis=alt.Axis(format="d", tickMinStep=1, labelFontSize=14, titleFontSize=15)),
+    y=alt.Y("option:N", title=None, sort=None, axis=alt.Axis(labelFontSize=15, labelLimit=320)))
+labelled = bars + bars.mark_text(align="left", dx=6, fontSize=18, fontWeight="bold").encode(text="count:Q")
+st.altair_chart(labelled.properties(height=56 * len(chart)), width="stretch")
+if len(tally["winners"]) > 1:
+    st.caption(t("results_tie_note"))
+runoff = irv_lines(tally, lang(), name)
+if runoff:
+    st.subheader(t("results_irv"))
+    for line in runoff:
+        st.text(line)
+
+if winner is not None:
+    st.subheader(t("results_plan"))
+    st.text(name(winner))
+    with planning_errors():
+        scenario = service.sealed_scenario(poll_id, winner)
+        _, area_id = current_area()
+        area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
+        png = scenario_map_png(scenario, scenario.digest, area_key, lang())
+        if png:
+            st.image(png, width=520)
+        show_list(scenario_sentences(scenario))
+
+st.subheader(t("results_receipts"))
+receipts = bool(published["settings"]["publish_receipts"])
+st.caption(t("results_receipts_help" if receipts else "results_receipts_secret"))
+values = {e["position"]: e["value"] for e in published["chain"]["entries"]}
+if receipts:
+    rows = pd.DataFrame({t("col_position"): [b["position"] for b in published["ballots"]],
+                         t("col_receipt"): [b["receipt"] for b in published["ballots"]],
+                         t("col_ballot"): [ballot_words(b["ballot"], name, lang()) for b in published["ballots"]],
+                         t("col_chain"): [short(values[b["position"]]) for b in published["ballots"]]})
+else:
+    rows = pd.DataFrame({t("col_ballot"): [ballot_words(b["ballot"], name, lang()) for b in published["ballots"]]})
+show_table(rows)  # a plain table (not a canvas grid): residents find their receipt with the browser's search
+
+st.subheader(t("results_check"))
+st.write(t("results_chain_head", n=published["chain"]["length"], short=short(published["chain"]["head"])))
+show_hash(published["chain"]["head"])
+st.write(t("results_digest"))
+show_hash(published["ballots_digest"])
+st.write(t("results_seal"))
+show_hash(published["seal"])
+signature = published.get("signature") or {}
+st.write(t("results_fingerprint", fingerprint=signature.get("fingerprint", "—")))
+show_hash(signature.get("public_key"))
+codes = published["codes"]
+st.write(t("results_codes", issued=codes["issued"], used=codes["used"], ballots=len(published["ballots"])))
+late = [b for b in codes["batches"] if b["late"]]
+for batch in late:
+    st.warning(markdown_literal(t("results_late_batch", batch=batch["batch"], count=batch["issued"],
+                                  reason=batch["reason"])))
+
+st.subheader(t("results_log"))
+show_table(pd.DataFrame({t("col_time"): [e["at"] for e in published.get("log", [])],
+                         t("col_action"): [log_words(e, lang()) for e in published.get("log", [])]}))
+
+if published.get("comments"):
+    st.subheader(t("results_comments"))
+    for comment in published["comments"]:
+        st.text(f"{name(comment['option']) if comment['option'] else t('results_comment_all')} · {comment['date']}")
+        st.text(comment["text"])
+
+st.subheader(t("results_download"))
+with planning_errors():
+    st.download_button(t("results_archive"), service.archive(poll_id), file_name=f"poll-{poll_id}-result.zip",
+                       mime="application/zip")
+    st.download_button(t("results_html"), result_html(published, lang()), file_name=f"poll-{poll_id}-result-{lang()}.html",
+                       mime="text/html")
+st.caption(t("results_verify_help"))

@@ -98,7 +98,7 @@ def test_demo_report_with_scenario_and_poll_shows_sites_cost_gains_and_every_rec
     service = VotingService.connect(str(tmp_path / "poll.sqlite"))
     service.setup_organiser(SECRET)
     poll_id, codes = open_poll(service, files, "approval", 3)
-    receipts = [service.cast_ballot(poll_id, code, {"approve": ["A"]}) for code in codes]
+    receipts = [service.cast_ballot(poll_id, code, {"approve": ["A"]}).receipt for code in codes]
     service.close(SECRET, poll_id)
     service.publish(SECRET, poll_id)
     data = prepare_report_data(demo_area, scenario=plan, poll=service.published_result(poll_id))

@@ -444,7 +444,7 @@ def poll_section(published: Mapping[str, Any], lang: str) -> Section:
         label("col_total", lang): [tally["totals"].get(k, 0) for k in tally["options"]],
     }).sort_values(label("col_place", lang), kind="stable")
     receipts = pd.DataFrame({
-        label("col_receipt", lang): [b["receipt"] for b in published["ballots"]],
+        label("col_receipt", lang): [b.get("receipt", "") for b in published["ballots"]],  # none when not published
         label("col_ballot", lang): [ballot_text(b["ballot"]) for b in published["ballots"]],
     })
     return Section(

@@ -3,22 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 
 from planning.base.errors import PlanningError
 
-ENV_VAR = "PLANNING_ORGANISER_SECRET"
 MIN_LENGTH = 8
 SCRYPT_N = 2**14  # ~16 MiB and tens of milliseconds: cheap for a meeting, costly for guessing
-
-
-def secret_from_env() -> str:
-    """The organiser secret from ``PLANNING_ORGANISER_SECRET``, or ``organiser_secret_missing``."""
-    secret = os.environ.get(ENV_VAR, "")
-    if not secret:
-        raise PlanningError("organiser_secret_missing")
-    return secret
 
 
 def hash_secret(secret: str, salt: bytes | None = None, n: int = SCRYPT_N) -> tuple[bytes, bytes]:

@@ -232,3 +232,35 @@ def test_markdown_in_titles_is_shown_literally_and_nothing_leaves_the_machine(me
     page.screenshot(path=str(OUTPUT / "meeting-literal-organiser.png"), full_page=True)
     context.close()
     assert context.left == [], f"the page tried to leave the machine: {context.left[:3]}"
+
+
+def test_the_result_reads_on_a_phone_and_its_offline_page_fetches_nothing(meeting, browser):
+    """Large text, digests that wrap instead of scrolling sideways; the archive's page opens with no network."""
+    import io
+    import zipfile
+
+    url, service, files = meeting
+    poll_id = service.create_poll(SECRET, "手机上看结果", files, "approval")
+    codes = service.generate_codes(SECRET, poll_id, 2)
+    service.open_voting(SECRET, poll_id)
+    service.cast_ballot(poll_id, codes[0], {"approve": ["B"]})
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    context = offline_context(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(f"{url}/results?poll={poll_id}", timeout=60_000)
+    phone.locator(".hash").first.wait_for(timeout=90_000)
+    settle(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    widths = phone.locator(".hash").evaluate_all("els => els.map(e => e.scrollWidth <= e.clientWidth + 1)")
+    assert widths and all(widths)  # every digest wraps inside the screen
+    size = phone.locator("table.plain-table td").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 18  # not small grey text
+    phone.screenshot(path=str(OUTPUT / "meeting-result-phone.png"), full_page=True)
+    with zipfile.ZipFile(io.BytesIO(service.archive(poll_id))) as archive:
+        page = archive.read("result-zh.html").decode("utf-8")
+    phone.set_content(page)
+    phone.get_by_text("胜出方案：B 方案乙 医疗优先。").wait_for(timeout=10_000)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    context.close()
+    assert context.left == []

@@ -70,7 +70,7 @@ def main() -> int:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         files = [save_scenario(make_scenario(n, s, g), tmp / "scenarios")
                  for n, s, g in (("甲", ["s1", "s2"], 0.5), ("乙", ["s3", "s4"], 0.6), ("丙", ["s1", "s4"], 0.4))]
-        backends = {"sqlite (WAL, synchronous=FULL)": f"sqlite:///{tmp / 'bench.sqlite'}"}
+        backends = {"sqlite (rollback journal, synchronous=FULL)": f"sqlite:///{tmp / 'bench.sqlite'}"}
         pg_url = args.postgres_url
         if pg_url is None and (bin_dir := postgres_bin_dir()) is not None:
             pg_url = stack.enter_context(throwaway_postgres(bin_dir))

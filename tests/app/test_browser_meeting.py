@@ -19,7 +19,13 @@ import pytest
 
 from scenarios.scenario import save_scenario
 from scenarios.voting import VotingService
-from tests.support.browser import app_server, chromium, needs_chromium, offline_context, settle
+from tests.support.browser import (
+    app_server,
+    chromium,
+    needs_chromium,
+    offline_context,
+    settle,
+)
 from tests.support.data import OUTPUT
 from tests.support.voting import SECRET, make_scenario
 

@@ -33,13 +33,18 @@ def git_status() -> str | None:
 STATUS_AT_START = git_status()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The repository-cleanliness check runs after everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "last: run after every other test")
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After every test (on every worker, checked once by the controller): the checkout holds no
+    file it did not hold at the start, so no test writes user files or outputs into the repository."""
+    if hasattr(session.config, "workerinput") or STATUS_AT_START is None:
+        return
+    now = git_status()
+    if now is not None and now != STATUS_AT_START:
+        new_lines = sorted(set(now.splitlines()) - set(STATUS_AT_START.splitlines()))
+        session.config.get_terminal_writer().line(
+            "FAILED: the tests wrote into the checkout (user files belong in PLANNING_HOME, outputs "
+            "in temporary folders):\n  " + "\n  ".join(new_lines or now.splitlines()), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,11 @@
-"""The repository as a newcomer meets it: packaging lists every package, and the tests leave no file behind."""
+"""The repository as a newcomer meets it: packaging lists every package, every report format has a renderer
+(that the tests leave no file behind is checked at the end of the session, tests/conftest.py)."""
 from __future__ import annotations
 
 import tomllib
 
-import pytest
-
 from planning.outputs.formats import REPORT_FORMATS
 from planning.outputs.reports.build import RENDERERS
-from tests.conftest import STATUS_AT_START, git_status
 from tests.support.data import ROOT
 
 
@@ -21,11 +19,3 @@ def test_every_python_package_is_in_the_packaging_list():
 
 def test_every_report_format_offered_has_a_renderer():
     assert tuple(RENDERERS) == REPORT_FORMATS
-
-
-@pytest.mark.last
-def test_the_suite_writes_no_file_into_the_checkout():
-    """User files go to PLANNING_HOME; outputs to temporary folders (test-output/ is git-ignored)."""
-    if STATUS_AT_START is None:
-        pytest.skip("not a git checkout")
-    assert git_status() == STATUS_AT_START

@@ -52,7 +52,7 @@ def test_clerk_sees_demo_and_coverage(server, browser):
     page.goto(server, timeout=60_000)
     page.get_by_text("南京 新街口", exact=False).first.wait_for(timeout=60_000)
     settle(page)
-    assert page.get_by_text("OSM 中没有社区食堂").first.is_visible()
+    page.get_by_text("OSM 中没有社区食堂").first.wait_for(timeout=60_000)  # drawn after the area loads
     page.screenshot(path=str(OUTPUT / "app-area.png"), full_page=True)
     page.goto(f"{server}/coverage", timeout=60_000)
     page.get_by_text("各社区缺口").first.wait_for(timeout=60_000)

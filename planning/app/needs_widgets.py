@@ -11,7 +11,15 @@ from typing import Any
 import streamlit as st
 
 from optimize.needs import NEEDS_MODELS, needs_summary, prepare_needs
-from planning.app.common import labels, needs_service, needs_text, planning_errors, show_notes, siting_data
+from planning.app.common import (
+    labels,
+    markdown_literal,
+    needs_service,
+    needs_text,
+    planning_errors,
+    show_notes,
+    siting_data,
+)
 from scenarios.needs import needs_frame, needs_record
 from scenarios.voting.needs import need_rows
 
@@ -82,5 +90,5 @@ def show_needs_answered(outcome: dict | None) -> None:
     record = outcome["record"]
     st.metric(needs_text("siting_needs_answered_label"),
               needs_text("needs_answered_value", answered=record["answered"], total=record["total"]))
-    st.caption(needs_text("siting_needs_answered_help", title=record["title"], id=record["survey_id"]))
+    st.caption(needs_text("siting_needs_answered_help", title=markdown_literal(record["title"]), id=record["survey_id"]))
     show_notes(outcome["notes"])

@@ -14,6 +14,7 @@ import streamlit as st
 from planning.app.common import (
     HASH_CSS,
     lang,
+    markdown_literal,
     needs_service,
     needs_text,
     planning_errors,
@@ -60,7 +61,7 @@ with planning_errors():
 if info is None:
     st.stop()
 show_title(info.title)
-st.caption(tn("needs_area", area=info.area_name))
+st.caption(tn("needs_area", area=markdown_literal(info.area_name)))
 kinds = load_need_types()
 done = st.session_state.get(f"need_done_{info.id}")
 

@@ -29,6 +29,7 @@ from planning.app.common import (
     lang,
     map_labels,
     map_sidebar,
+    markdown_literal,
     needs_service,
     needs_text,
     planning_errors,
@@ -92,7 +93,7 @@ area, area_id = current_area()
 
 # -- a new survey --------------------------------------------------------------------------
 with st.expander(tn("needs_org_create"), expanded=not service.surveys()):
-    st.caption(tn("needs_org_create_area", area=area.name(lang())))
+    st.caption(tn("needs_org_create_area", area=markdown_literal(area.name(lang()))))
     with st.form("create_survey"):
         title = st.text_input(tn("needs_org_survey_title"), value=tn("needs_org_survey_title_default"), max_chars=200)
         chosen = st.multiselect(tn("needs_org_kinds"), list(kinds), default=list(kinds),
@@ -149,7 +150,7 @@ with st.form("survey_url"):
         with planning_errors():
             service.set_survey_base_url(secret, survey_id, typed_url)
             st.rerun()
-st.caption(survey_url(url, survey_id))
+st.caption(markdown_literal(survey_url(url, survey_id)))
 with planning_errors():
     from scenarios.voting.survey_slips import write_survey_poster, write_survey_slips
 
@@ -187,7 +188,7 @@ if info.area_key == area_id:
 elif info.area_key.startswith("demo:"):
     survey_area_obj = demo_area(info.area_key.split(":", 1)[1])
 else:
-    st.warning(tn("needs_org_other_area", area=info.area_name))
+    st.warning(tn("needs_org_other_area", area=markdown_literal(info.area_name)))
     st.stop()
 
 located = locate_needs(needs_frame(rows), survey_area_obj, catalogue())

@@ -100,3 +100,21 @@ def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_re
              for m in [re.match(r'<div class="notice note">(.*)</div>$', v)] if m]
     assert sorted(notes) == [f"方案A 覆盖了 {MEALS + PARKING} 条居民诉求中的 {MEALS} 条",
                              f"方案B 覆盖了 {MEALS + PARKING} 条居民诉求中的 {counted['answered']} 条"], notes
+
+
+def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secret(tmp_path, monkeypatch, demo_area):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    survey_id = _closed_survey(str(tmp_path / "votes.sqlite"), demo_area)
+    at = _app("needs_organiser")
+    assert [w.label for w in at.text_input] == ["组织者口令"]
+    assert not at.selectbox and not at.metric and not at.get("download_button")
+    at.text_input[0].set_value("不是口令")  # a form: the value goes with the button
+    _button(at, "进入").click().run()
+    assert any("口令不正确" in e.value for e in at.error) and not at.metric, [e.value for e in at.error]
+    at.text_input[0].set_value(SECRET)
+    _button(at, "进入").click().run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.label == "民情征集").value == survey_id
+    assert next(m for m in at.metric if m.label == "收到诉求").value == str(MEALS + PARKING)

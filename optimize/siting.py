@@ -113,9 +113,13 @@ def build_model(data: SitingData, model: str, types: list[FacilityType], params:
     ----------
     params
         ``p`` (new sites), ``share`` (LSCP cover share), ``budget_yuan``, ``minutes`` (tier
-        override), ``cars_per_household`` (parking), ``equity_floor`` (budget model).
+        override), ``cars_per_household`` (parking), ``equity_floor`` (budget model); residents'
+        stated needs (:class:`optimize.needs.SitingNeeds`) as ``needs``, each weighing ``need_weight``
+        residents beside the residents weighted ``population_weight`` (MCLP, LSCP and p-median only).
     """
     common = {"candidates": data.candidates, "communities": data.communities}
+    if params.get("needs") is not None:
+        return _with_needs(data, model, types[0], params, common)
     if model == "budget":
         return MultiTypeBudget.from_types([_model_type(data, t) for t in types], params["budget_yuan"],
                                           equity_floor=params.get("equity_floor"), **common)
@@ -143,6 +147,29 @@ def build_model(data: SitingData, model: str, types: list[FacilityType], params:
                                          np.zeros(len(households)), capacity, costs / np.maximum(capacity, 1),
                                          params["budget_yuan"], **common)
     raise PlanningError("optimize_model_unknown", model=model, known=", ".join(MODELS))
+
+
+def _with_needs(data: SitingData, model: str, ftype: FacilityType, params: dict, common: dict):
+    """A single-type model whose demand is the residents and the stated needs a site of ``ftype`` answers."""
+    from optimize.needs import NEEDS_MODELS, stack_needs
+
+    if model not in NEEDS_MODELS:
+        raise PlanningError("needs_model_unsupported", model=model)
+    minutes = params.get("minutes") or (P_MEDIAN_MINUTES if model == "p_median" else ftype.tier_minutes)
+    reach, weights, already, communities = stack_needs(
+        data, params["needs"], ftype, minutes, data.reach(minutes), served_weight(data.demand, ftype),
+        data.already_covered(ftype, minutes), params.get("need_weight", 1.0), params.get("population_weight", 1.0))
+    common = {**common, "communities": communities}
+    costs = data.candidate_values("cost_yuan", ftype.default_cost_yuan)
+    if model == "mclp":
+        return MCLP.from_reach(reach, weights, params["p"], already_covered=already, costs=costs,
+                               budget_yuan=params.get("budget_yuan"), **common)
+    ids = np.concatenate([data.demand["id"].astype(str).to_numpy(),
+                          [f"need-{i}" for i in range(reach.shape[1] - len(data.demand))]])
+    if model == "lscp":
+        return LSCP.from_reach(reach, weights, params.get("share", 1.0), already_covered=already, costs=costs,
+                               demand_ids=ids, **common)
+    return PMedian.from_reach(reach, weights, params["p"], demand_ids=ids, **common)
 
 
 def plan_coverage(data: SitingData, sites: pd.DataFrame, types: list[FacilityType]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from scenarios.scenario import Scenario, build_scenario, round_counts
 
 def scenario_from_plan(name: str, area: Area, data: SitingData, sites: gpd.GeoDataFrame, result: OptimizeResult,
                        types: Mapping[str, FacilityType], params: Mapping[str, Any], speed_kmh: float,
-                       time_limit_s: float | None = None) -> Scenario:
+                       time_limit_s: float | None = None, needs: Mapping[str, Any] | None = None) -> Scenario:
     """The scenario of a solved plan.
 
     Parameters
@@ -36,6 +36,9 @@ def scenario_from_plan(name: str, area: Area, data: SitingData, sites: gpd.GeoDa
         Catalogue types by key; every type in ``sites`` must be there.
     params
         The model's settings as the user gave them (``p``, ``budget_yuan`` …).
+    needs
+        The needs survey the plan used and how many of its needs the plan answers
+        (:func:`scenarios.needs.needs_record`), or None.
     """
     type_keys = list(dict.fromkeys(sites["type"]))
     names = area.communities.set_index("code")["name"]
@@ -62,4 +65,5 @@ def scenario_from_plan(name: str, area: Area, data: SitingData, sites: gpd.GeoDa
         sites=pd.DataFrame(site_rows), overall=overall, communities=communities,
         data_sources=[{"name": "area", "path": f"demo:{area.key}"}] if area.key != "custom" else
                      [{"name": layer, "path": origin} for layer, origin in area.sources.items()],
+        needs=needs,
     )

@@ -138,8 +138,33 @@ class Metrics(_Strict):
         return self
 
 
+class NeedsRecord(_Strict):
+    """The 民情征集 (needs survey) a plan used, and how many of its stated needs the plan answers.
+
+    ``total`` counts every need given; ``answered`` those within the tier of a new site of a type
+    that answers them; ``by_type`` is need type → [answered, total]. ``need_weight`` and
+    ``population_weight`` are the weights the model planned with (None: the needs were counted only).
+    """
+
+    survey_id: int = Field(ge=1)
+    title: str = ""
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    by_type: dict[str, list[int]] = Field(default_factory=dict)
+    need_weight: float | None = Field(default=None, ge=0)
+    population_weight: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _counts_fit(self) -> NeedsRecord:
+        if self.answered > self.total:
+            raise ValueError("answered exceeds total")
+        return self
+
+
 class Scenario(_Strict):
     """A complete planning scenario (schema version 1).
+
+    ``needs`` records the needs survey the plan used (None: none; such files read and digest as before).
 
     ``cost_yuan`` is the total cost, None when the cost of any site is not given (unknown is
     not 0; read it with :func:`plan_cost_yuan`).
@@ -156,6 +181,7 @@ class Scenario(_Strict):
     sites: list[Site]
     metrics: Metrics
     cost_yuan: float | None = Field(default=None, ge=0)
+    needs: NeedsRecord | None = None  # the survey used; absent from files saved without one
     digest: str = ""
 
     @model_validator(mode="after")
@@ -172,6 +198,8 @@ class Scenario(_Strict):
     def content(self) -> dict[str, Any]:
         """The scenario as plain data (what the file holds), task-table fields left out where not filled."""
         content = self.model_dump(mode="json")
+        if content.get("needs") is None:
+            content.pop("needs", None)  # files saved before surveys existed keep their digest
         for site in content["sites"]:
             for name in TASK_FIELDS:
                 if site.get(name) is None:
@@ -212,6 +240,7 @@ def build_scenario(
     data_sources: Iterable[Mapping[str, Any]] = (),
     description: str = "",
     cost_yuan: float | None = None,
+    needs: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """Assemble and validate a scenario from plain dicts and DataFrames.
 
@@ -223,6 +252,8 @@ def build_scenario(
         Coverage rows (see :class:`CoverageRow`); community rows add ``community``.
     cost_yuan
         Total cost in yuan; defaults to the sum of the site costs, or None when any is not given.
+    needs
+        The needs survey the plan used (:class:`NeedsRecord` fields), or None.
 
     Raises
     ------
@@ -242,6 +273,8 @@ def build_scenario(
         "metrics": {"overall": _records(overall), "communities": _records(communities)},
         "cost_yuan": cost_yuan if cost_yuan is not None else _total_cost(site_rows),
     }
+    if needs is not None:
+        raw["needs"] = dict(needs)
     return _validate(raw, "<build_scenario>")
 
 

@@ -180,6 +180,23 @@ def voting_service() -> VotingService:
 
 
 @st.cache_resource(show_spinner=False)
+def _needs_service(url: str):
+    from scenarios.voting.needs import NeedsService
+
+    return NeedsService(_voting_service(url).engine)
+
+
+def needs_service():
+    """The 民情征集 service on the voting database (same engine, same organiser secret)."""
+    return _needs_service(database_url())
+
+
+def needs_text(key: str, /, **params) -> str:
+    """A word of the 民情征集 pages in the chosen language (``planning/locale/needs.yaml``)."""
+    return words_catalogue("needs").text(key, lang(), **params)
+
+
+@st.cache_resource(show_spinner=False)
 def _announce_setup_token(url: str) -> bool:
     """Once per server process: while no organiser secret is set, print a one-time setup token on
     the server's console (never on a page). Returns whether one was printed."""

@@ -23,11 +23,13 @@ PAGES = (
     ("compare.py", "page_compare", ":material/compare_arrows:", "compare"),
     ("vote.py", "page_vote", ":material/how_to_vote:", "vote"),
     ("results.py", "page_results", ":material/campaign:", "results"),
+    ("needs.py", "page_needs", ":material/campaign:", "needs"),
 )
 # Reached only by its address (/organiser): not in the navigation residents see, and it refuses
 # everything until the organiser secret is given.
 HIDDEN_PAGES = (
     ("organiser.py", "page_organiser", ":material/admin_panel_settings:", "organiser"),
+    ("needs_organiser.py", "page_needs_organiser", ":material/map:", "needs_organiser"),
 )
 
 

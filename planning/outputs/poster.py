@@ -108,6 +108,16 @@ def _key_figures(scenario: Scenario, lang: str, styles: dict, width: float) -> P
     return grid
 
 
+def _needs_answered(scenario: Scenario, lang: str, styles: dict) -> list:
+    """With a 民情征集: "本方案覆盖了 212 条居民诉求中的 148 条" in large letters under the key figures."""
+    if scenario.needs is None:
+        return []
+    words = catalogue("needs")
+    return [Spacer(1, 3 * mm), _p(words.text("poster_needs_answered", lang, answered=scenario.needs.answered,
+                                             total=scenario.needs.total), styles["name"]),
+            _p(words.text("poster_needs_survey", lang, title=scenario.needs.title), styles["caption"])]
+
+
 def _image(png: bytes, width: float) -> Image:
     w, h = ImageReader(io.BytesIO(png)).getSize()
     return Image(io.BytesIO(png), width=width, height=width * h / w)
@@ -225,7 +235,7 @@ def render_poster(area: Area, scenario: Scenario, *, size: str = "A3", lang: str
         _p(_t("poster_title", lang), styles["title"]), _p(scenario.name, styles["name"]),
         _p(_t("poster_subtitle", lang, area=scenario.area.name, model=model_words(scenario.model.name, lang),
               date=(today or date.today()).isoformat()), styles["sub"]), Spacer(1, 4 * mm * scale),
-        _key_figures(scenario, lang, styles, width),
+        _key_figures(scenario, lang, styles, width), *_needs_answered(scenario, lang, styles),
         _p(_t("poster_map", lang), styles["h"]), *_maps(area, scenario, lang, styles, width, scale),
         _p(_t("poster_tasks", lang), styles["h"]), _tasks(scenario, lang, styles, width),
         _p(_t("scenario_tasks_caption", lang), styles["caption"]), Spacer(1, 3 * mm * scale),

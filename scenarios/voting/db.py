@@ -33,6 +33,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -91,7 +92,7 @@ def _v1_tables(meta: MetaData) -> None:
           Column("at", DateTime(timezone=True), nullable=False))
 
 
-# -- the current schema (version 2) ---------------------------------------------------------------
+# -- the current schema (version 3) ---------------------------------------------------------------
 
 metadata = MetaData()
 
@@ -220,9 +221,62 @@ app_settings = Table(
     Column("value", Text, nullable=False),
 )
 
+# v3: needs surveys (民情征集), siblings of polls: the same organiser, the same kind of one-time codes.
+surveys = Table(
+    "surveys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("area_key", String(200), nullable=False),  # the area the survey covers, as the app names it
+    Column("area_name", String(200), nullable=False),
+    Column("need_types", Text, nullable=False),  # JSON list of need-type keys offered
+    Column("ask_age", Boolean, nullable=False, default=False),
+    Column("ask_car", Boolean, nullable=False, default=False),
+    Column("mode", String(16), nullable=False),  # "codes": one answer per code; "anonymous": rate-limited
+    Column("per_minute", Integer, nullable=False),  # anonymous answers accepted per minute, whole survey
+    Column("state", String(16), nullable=False),
+    Column("opens_at", DateTime(timezone=True)),
+    Column("closes_at", DateTime(timezone=True)),
+    Column("code_salt", LargeBinary, nullable=False),
+    Column("base_url", String(300)),
+    Column("places", Text, nullable=False, default="[]"),  # JSON: the 小区/楼栋 a resident may pick instead of the map
+    Column("bounds", Text, nullable=False),  # JSON [west, south, east, north] in degrees: pins must fall inside
+    Column("outline", Text, nullable=False, default="{}"),  # GeoJSON of the area's 社区 (names, outlines) for the map
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+# Random ids, like ballot codes; "used" says nothing of when.
+survey_codes = Table(
+    "survey_codes", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("survey_id", ForeignKey("surveys.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("used", Boolean, nullable=False, default=False),
+)
+# One row per stated need: what the resident chose and typed, nothing else. ``followup_hash`` is the
+# salted hash of the code that may answer the 成效评议 (the slip's code, or the follow-up code an
+# anonymous answer is given), so the same person is asked whether the need was met.
+survey_answers = Table(
+    "survey_answers", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("survey_id", ForeignKey("surveys.id"), nullable=False, index=True),
+    Column("need_type", String(32), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("place", String(64)),
+    Column("text", Text, nullable=False, default=""),
+    Column("age_group", String(16)),
+    Column("has_car", Boolean),
+    Column("followup_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("followup", String(16)),
+    Column("followup_text", Text),
+    Column("followup_at", DateTime(timezone=True)),
+)
+
 DATA_TABLES = ("organiser", "polls", "poll_options", "ballot_codes", "ballots", "comments", "ratings", "poll_events",
-               "code_batches", "organiser_log", "setup_token", "app_settings")
+               "code_batches", "organiser_log", "setup_token", "app_settings", "surveys", "survey_codes",
+               "survey_answers")
 _NEW_IN_V2 = ("code_batches", "organiser_log", "setup_token", "app_settings")
+_NEW_IN_V3 = ("surveys", "survey_codes", "survey_answers")
 
 
 def _v1(conn: Connection) -> None:
@@ -286,7 +340,13 @@ def _seal_older_polls(conn: Connection) -> None:
                                                      reason="", at=poll.created_at))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    """Needs surveys (民情征集): surveys, their one-time codes and the residents' answers."""
+    for name in _NEW_IN_V3:
+        metadata.tables[name].create(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 
 
 def database_url(explicit: str | None = None) -> str:

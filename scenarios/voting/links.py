@@ -20,6 +20,12 @@ def vote_url(base_url: str, poll_id: int, code: str) -> str:
     return f"{base_url.rstrip('/')}/vote?{urlencode({'poll': poll_id, 'code': code})}"
 
 
+def survey_url(base_url: str, survey_id: int, code: str | None = None) -> str:
+    """``{base_url}/needs?survey=<id>[&code=<code>]``: the 民情征集 page, with the slip's code filled in."""
+    query = {"survey": survey_id, **({"code": code} if code else {})}
+    return f"{base_url.rstrip('/')}/needs?{urlencode(query)}"
+
+
 def result_url(base_url: str, poll_id: int) -> str:
     """``{base_url}/results?poll=<id>``: the published result."""
     return f"{base_url.rstrip('/')}/results?{urlencode({'poll': poll_id})}"

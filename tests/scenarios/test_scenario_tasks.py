@@ -23,7 +23,7 @@ OLD_SITE_KEYS = ("id", "type", "lon", "lat", "cost_yuan", "capacity")
 
 def _old_file(tmp_path):
     """A scenario file as the program wrote it before the task fields existed, digest computed here."""
-    content = make_scenario("旧方案", ["s1", "s3"], 0.4).model_dump(mode="json", exclude={"digest"})
+    content = make_scenario("旧方案", ["s1", "s3"], 0.4).model_dump(mode="json", exclude={"digest", "needs"})
     content["sites"] = [{k: site[k] for k in OLD_SITE_KEYS} for site in content["sites"]]
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     content["digest"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -26,6 +26,14 @@ from planning.app.common import (
     type_name,
     unknown_footnote,
 )
+from planning.app.needs_widgets import (
+    needs_choice,
+    needs_outcome,
+    needs_params,
+    needs_weighted,
+    show_needs_answered,
+    stated_needs,
+)
 from planning.base.errors import PlanningError
 from planning.base.formatting import (
     count_text,
@@ -75,13 +83,16 @@ if model in ("budget", "parking"):
 if model == "parking":
     params["cars_per_household"] = st.slider(t("siting_cars"), 0.1, 1.5, 0.4, 0.05, help=t("siting_cars_help"))
 time_limit = st.number_input(t("siting_time_limit"), 5, 300, 30, help=t("siting_time_limit_help"))
+survey, needs_goal = needs_choice(area_id, model)  # 民情征集: plan for the stated needs too, or count them
 
 
 if st.button(t("siting_run"), type="primary"):
     with st.status(t("siting_running"), expanded=False) as status:
         try:
             st.write(t("siting_step_reach"))
-            built = build_model(siting_data(area, area_id), model, [cat[k] for k in params["types"]], params)
+            needs = stated_needs(area, area_id, survey)
+            built = build_model(siting_data(area, area_id), model, [cat[k] for k in params["types"]],
+                                {**params, **needs_params(needs, needs_goal)})
             st.write(t("siting_step_solve"))
             result = built.solve(time_limit_s=float(time_limit))
             sites = result.sites.copy()
@@ -91,7 +102,8 @@ if st.button(t("siting_run"), type="primary"):
             if len(sites):
                 sites = priced(siting_data(area, area_id), sites, types)
             st.session_state["siting"] = {"result": result, "sites": sites, "model": model, "params": params,
-                                          "area_id": area_id, "time_limit": float(time_limit)}
+                                          "area_id": area_id, "time_limit": float(time_limit),
+                                          "needs": needs_outcome(area, area_id, survey, needs, needs_goal, sites, types)}
             status.update(label=t("siting_done"), state="complete")
         except PlanningError as err:
             status.update(label=t("siting_failed"), state="error")
@@ -104,7 +116,10 @@ if run is None or run["area_id"] != area_id:
 result, sites = run["result"], run["sites"]
 st.subheader(t("siting_result"))
 st.write(result.explain(lang()))
-by_tier = not is_known(result.coverage_after) and result.has_solution and not sites.empty
+# p-median has no tier, and a plan weighted by stated needs mixes needs into its own shares: both show residents by tier
+by_tier = ((not is_known(result.coverage_after) or needs_weighted(run.get("needs")))
+           and result.has_solution and not sites.empty)
+show_needs_answered(run.get("needs"))
 if by_tier:  # p-median has no coverage tier: show coverage at each type's own tier from the chosen sites
     run_types = [cat[k] for k in dict.fromkeys(sites["type"])]
     before, after, per_community = tier_coverage(siting_data(area, area_id), sites, run_types)
@@ -158,7 +173,8 @@ if per_community is not None:
 with planning_errors():
     if "plan" not in run:  # assembled once per run: the print buttons and the save button share it
         run["plan"] = scenario_from_plan(t(f"model_{run['model']}"), area, siting_data(area, area_id), sites, result,
-                                         cat, run["params"], DEFAULT_SPEED_KMH, run["time_limit"])
+                                         cat, run["params"], DEFAULT_SPEED_KMH, run["time_limit"],
+                                         needs=(run.get("needs") or {}).get("record"))
     print_downloads(area, area_id, run["plan"], key="siting_print")
 
 # -- save as scenario -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from planning.app.common import (
     HASH_CSS,
     current_area,
     lang,
+    needs_text,
     planning_errors,
     result_link,
     scenario_map_png,
@@ -24,6 +25,7 @@ from planning.app.common import (
     show_error,
     show_hash,
     show_list,
+    show_notice,
     show_title,
     t,
     voting_service,
@@ -116,6 +118,9 @@ for key in order:
         if png:
             st.image(png, width="stretch")
         show_list(scenario_sentences(scenario))
+        if scenario.needs is not None:  # 民情征集: how many of the residents' stated needs this plan answers
+            show_notice(needs_text("vote_needs_answered", key=key, answered=scenario.needs.answered,
+                                   total=scenario.needs.total), "note")
         # the choice sits with the plan it is about; labels are our words and the option's letter only
         if voting and info.method == "approval":
             st.checkbox(t("vote_approve", key=key), key=f"approve_{info.id}_{key}", disabled=bool(voted))

@@ -1,0 +1,120 @@
+"""The siting and vote pages with a 民情征集, run headless with AppTest on the 新街口 demo: a closed survey
+is chosen on the siting page, the plan for "the most stated needs" says how many it answers, the saved
+plan carries that count, and the vote page repeats it ("方案A 覆盖了 N 条居民诉求中的 M 条")."""
+from __future__ import annotations
+
+import html
+import re
+
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from scenarios.needs import survey_area
+from scenarios.voting import VotingService
+from scenarios.voting.needs import NeedsService
+from tests.support.data import ROOT
+from tests.support.voting import SECRET
+
+APP = str(ROOT / "app.py")
+TITLE = "<b>粗</b> **征集** [x](http://e.cn)"  # the organiser's title: shown literally wherever it appears
+MEALS, PARKING = 12, 3
+
+
+def _app(page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(f"planning/app/pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _closed_survey(db: str, demo_area) -> int:
+    service = NeedsService.connect(db)
+    service.setup_organiser(SECRET)
+    survey_id = service.create_survey(SECRET, TITLE, ["meals", "parking"], mode="anonymous", per_minute=1000,
+                                      **survey_area(demo_area, "demo:xinjiekou"))
+    service.open_survey(SECRET, survey_id)
+    candidates = demo_area.candidates.to_crs(4326).geometry
+    spot = candidates.iloc[len(candidates) // 2]  # where twelve residents say a meal is hard to get
+    for i in range(MEALS):
+        service.submit_need(survey_id, "meals", lon=spot.x + 0.00003 * i, lat=spot.y)
+    for i in range(PARKING):
+        service.submit_need(survey_id, "parking", lon=118.77 + 0.01 * i, lat=32.045)
+    service.close_survey(SECRET, survey_id)
+    service.engine.dispose()
+    return survey_id
+
+
+def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_repeats_it(tmp_path, monkeypatch,
+                                                                                         demo_area):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    survey_id = _closed_survey(str(tmp_path / "votes.sqlite"), demo_area)
+
+    at = _app("siting")
+    at.number_input[0].set_value(1).run()
+    survey = next(s for s in at.selectbox if s.label == "对照民情征集")
+    survey.set_value(survey_id).run()
+    next(r for r in at.radio if r.label == "选址目标").set_value("needs").run()
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    assert "计算完成" in [s.label for s in at.status]
+    (answered_metric,) = [m for m in at.metric if m.label == "回应的居民诉求"]
+    # one meal hall planned for the needs reaches the twelve at one spot; no meal hall answers parking
+    assert answered_metric.value == f"{MEALS} / {MEALS + PARKING} 条"
+    caption = next(c.value for c in at.caption if "民情征集第" in c.value)
+    assert "**征集**" not in caption and "\\*\\*征集\\*\\*" in caption  # the title escaped, never Markdown
+
+    at.text_input[0].set_value("回应诉求").run()
+    _button(at, "保存方案").click().run()
+    (saved,) = (tmp_path / "home" / "scenarios").glob("*.yaml")
+    record = yaml.safe_load(saved.read_text(encoding="utf-8"))["needs"]
+    assert (record["survey_id"], record["answered"], record["total"]) == (survey_id, MEALS, MEALS + PARKING)
+    assert record["population_weight"] == 0.0 and record["need_weight"] == 1.0
+
+    # the same survey only counted on a plan for the most residents: recorded with no weights
+    next(r for r in at.radio if r.label == "选址目标").set_value("residents").run()
+    _button(at, "开始计算").click().run()
+    at.text_input[0].set_value("覆盖居民").run()
+    _button(at, "保存方案").click().run()
+    assert not at.exception, at.exception
+    residents = next(f for f in (tmp_path / "home" / "scenarios").glob("*.yaml") if f != saved)
+    counted = yaml.safe_load(residents.read_text(encoding="utf-8"))["needs"]
+    assert counted["need_weight"] is None and counted["population_weight"] is None
+    assert counted["total"] == MEALS + PARKING and counted["answered"] <= MEALS
+
+    votes = VotingService.connect(str(tmp_path / "votes.sqlite"))
+    poll_id = votes.create_poll(SECRET, "回应诉求投票", [saved, residents], "approval")
+    codes = votes.generate_codes(SECRET, poll_id, 1)
+    votes.open_voting(SECRET, poll_id)
+    votes.engine.dispose()
+    vote = _app("vote", poll=str(poll_id), code=codes[0])
+    notes = [html.unescape(m.group(1)) for v in (m.value for m in vote.markdown)
+             for m in [re.match(r'<div class="notice note">(.*)</div>$', v)] if m]
+    assert sorted(notes) == [f"方案A 覆盖了 {MEALS + PARKING} 条居民诉求中的 {MEALS} 条",
+                             f"方案B 覆盖了 {MEALS + PARKING} 条居民诉求中的 {counted['answered']} 条"], notes
+
+
+def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secret(tmp_path, monkeypatch, demo_area):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    survey_id = _closed_survey(str(tmp_path / "votes.sqlite"), demo_area)
+    at = _app("needs_organiser")
+    assert [w.label for w in at.text_input] == ["组织者口令"]
+    assert not at.selectbox and not at.metric and not at.get("download_button")
+    at.text_input[0].set_value("不是口令")  # a form: the value goes with the button
+    _button(at, "进入").click().run()
+    assert any("口令不正确" in e.value for e in at.error) and not at.metric, [e.value for e in at.error]
+    at.text_input[0].set_value(SECRET)
+    _button(at, "进入").click().run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.label == "民情征集").value == survey_id
+    assert next(m for m in at.metric if m.label == "收到诉求").value == str(MEALS + PARKING)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimize.program import LinearProgram, SolverOutcome, solve_program
+from optimize.program import LinearProgram, Progress, SolverOutcome, solve_program
 from optimize.reach import Reduction
 from optimize.result import Notice, OptimizeResult
 from planning.base.errors import PlanningError
@@ -57,7 +57,8 @@ class LocationModel:
         self.candidates = candidates
 
     def solve(
-        self, solver: str = "highs", time_limit_s: float | None = None, mip_gap: float | None = None
+        self, solver: str = "highs", time_limit_s: float | None = None, mip_gap: float | None = None,
+        progress: Progress | None = None,
     ) -> OptimizeResult:
         """Solve and re-verify.
 
@@ -70,23 +71,36 @@ class LocationModel:
             Stop after this many seconds and return the best plan found (status ``time_limit``).
         mip_gap
             Relative optimality gap at which to stop (e.g. ``0.001`` for 0.1 %).
+        progress
+            Hears the solver's bounds and may stop it early (status ``time_limit``, with the best
+            plan so far); the HiGHS route only.
         """
-        if self.program is None:
+        if self._nothing_to_do():
             return self._result("nothing_to_do", self._plan_nothing(), 0.0, 0.0, solver, [Notice.of("optimize_nothing_to_do")])
-        outcome = solve_program(self.program, solver, time_limit_s, mip_gap)
+        outcome = self._run(solver, time_limit_s, mip_gap, progress)
         if outcome.values is None:
             notices = self._explain_failure(outcome, solver)
             return self._result(outcome.status, self._plan_nothing(), outcome.mip_gap, outcome.solve_seconds, solver, notices)
         plan = self._decode(outcome.values)
         self._verify(plan, outcome)
         notices = []
-        if outcome.status == "time_limit":
+        if outcome.status == "time_limit" and progress is not None and progress.stop():
+            notices.append(Notice.of("optimize_stopped", gap=share_text(outcome.mip_gap, decimals=2)))
+        elif outcome.status == "time_limit":
             notices.append(Notice.of("optimize_time_limit", limit=f"{time_limit_s:g}", gap=share_text(outcome.mip_gap, decimals=2))
                            if is_known(outcome.mip_gap) else Notice.of("optimize_time_limit_no_gap", limit=f"{time_limit_s:g}"))
         notices += self._notices(plan)
         return self._result(outcome.status, plan, outcome.mip_gap, outcome.solve_seconds, solver, notices)
 
     # -- for subclasses -------------------------------------------------------------------
+    def _nothing_to_do(self) -> bool:
+        """A model that needs no new site has no program."""
+        return self.program is None
+
+    def _run(self, solver: str, time_limit_s, mip_gap, progress: Progress | None) -> SolverOutcome:
+        """Solve the model's program (a model with its own algorithm overrides this)."""
+        return solve_program(self.program, solver, time_limit_s, mip_gap, progress)
+
     def _decode(self, values: np.ndarray) -> Plan:
         raise NotImplementedError
 

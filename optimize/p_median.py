@@ -33,7 +33,8 @@ import scipy.sparse as sp
 from optimize import checks
 from optimize.model import FEASIBILITY_TOL, LocationModel, Plan
 from optimize.p_median_start import greedy_nearest, improve_by_swaps
-from optimize.program import LinearProgram, SolverOutcome, rows
+from optimize.p_median_cuts import solve_by_cuts
+from optimize.program import LinearProgram, Progress, SolverOutcome, check_options, rows
 from optimize.reach import Reduction, check_reach, merge_demand, unreachable
 from optimize.result import Notice, OptimizeResult
 from planning.base.errors import PlanningError
@@ -93,20 +94,44 @@ class PMedian(LocationModel):
         merged_weights = np.bincount(inverse, weights[need], minlength=len(representative))
         greedy = greedy_nearest(merged, merged_weights, p)
         nearest = None if greedy is None else improve_by_swaps(merged, merged_weights, greedy[0])
-        if cls.formulation == "assignment":
-            program = cls._program(merged, merged_weights, p)
-            program.start = None if nearest is None else _assignment_start(merged, nearest[0])
-        else:
-            radius = _Radius.of(merged, p)
-            program = radius.program(merged_weights, p, chained=cls.formulation != "radius_prefix")
-            program.start = None if nearest is None else radius.start(nearest)
-        model = cls(program, Reduction(n_candidates, n_candidates, n_demand, len(representative)), 0.0, candidates)
+        model = cls(None, Reduction(n_candidates, n_candidates, n_demand, len(representative)), 0.0, candidates)
         model.reach, model.weights, model.p, model.communities, model.merged = reach, weights, p, communities, merged
+        model.merged_weights, model.nearest = merged_weights, nearest
         model.build_seconds = time.perf_counter() - start
         return model
 
+    @property
+    def program(self) -> LinearProgram:
+        """The whole program of :attr:`formulation`, written out when first asked for: the default
+        solve (HiGHS, radius) adds only the cuts it needs (:mod:`optimize.p_median_cuts`)."""
+        if self._program is None:
+            merged, merged_weights, p, nearest = self.merged, self.merged_weights, self.p, self.nearest
+            if self.formulation == "assignment":
+                self._program = self._program_of(merged, merged_weights, p)
+                self._program.start = None if nearest is None else _assignment_start(merged, nearest[0])
+            else:
+                radius = _Radius.of(merged, p)
+                self._program = radius.program(merged_weights, p, chained=self.formulation != "radius_prefix")
+                self._program.start = None if nearest is None else radius.start(nearest)
+        return self._program
+
+    @program.setter
+    def program(self, value: LinearProgram | None) -> None:
+        self._program = value
+
+    def _nothing_to_do(self) -> bool:
+        return False  # everyone must walk somewhere
+
+    def _run(self, solver: str, time_limit_s, mip_gap, progress: Progress | None) -> SolverOutcome:
+        """Branch and cut for the default route; the written-out program for the others."""
+        if solver != "highs" or self.formulation != "radius":
+            return super()._run(solver, time_limit_s, mip_gap, progress)
+        check_options(solver, time_limit_s, mip_gap)
+        start = None if self.nearest is None else self.nearest[0]
+        return solve_by_cuts(self.merged, self.merged_weights, self.p, start, time_limit_s, mip_gap, progress)
+
     @staticmethod
-    def _program(merged: sp.csr_array, merged_weights: np.ndarray, p: int) -> LinearProgram:
+    def _program_of(merged: sp.csr_array, merged_weights: np.ndarray, p: int) -> LinearProgram:
         n_merged, n_candidates = merged.shape
         n_pairs = merged.nnz
         pair_site = merged.indices

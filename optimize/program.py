@@ -12,6 +12,7 @@ is read from HiGHS itself so that a time-limited run is never taken for a proven
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,19 @@ class LinearProgram:
 
 
 @dataclass
+class Progress:
+    """How a long solve reports and how it is stopped (the app's progress line and cancel button).
+
+    ``report(bound, found, seconds)`` is called as the solver's best bound and best plan's
+    objective move; once ``stop()`` returns True the solver ends as at a time limit, with the best
+    plan found so far. Both are called from the solver's thread.
+    """
+
+    report: Callable[[float, float, float], None] = lambda bound, found, seconds: None
+    stop: Callable[[], bool] = lambda: False
+
+
+@dataclass
 class SolverOutcome:
     """What the solver said, in solver-neutral words.
 
@@ -61,22 +75,31 @@ def rows(blocks: list[sp.sparray], lower: list[np.ndarray], upper: list[np.ndarr
     return matrix, np.concatenate(lower), np.concatenate(upper)
 
 
-def solve_program(
-    program: LinearProgram,
-    solver: str = "highs",
-    time_limit_s: float | None = None,
-    mip_gap: float | None = None,
-) -> SolverOutcome:
-    """Solve ``program`` with the named solver; see the module docstring for the choices."""
+def check_options(solver: str, time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Refuse an unknown solver, a time limit that is not positive or a gap outside [0, 1)."""
     if solver not in SOLVERS:
         raise PlanningError("optimize_unknown_solver", solver=solver, choices=", ".join(SOLVERS))
     if time_limit_s is not None and not time_limit_s > 0:
         raise PlanningError("optimize_bad_time_limit", value=time_limit_s)
     if mip_gap is not None and not 0 <= mip_gap < 1:
         raise PlanningError("optimize_bad_mip_gap", value=mip_gap)
+
+
+def solve_program(
+    program: LinearProgram,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+    progress: Progress | None = None,
+) -> SolverOutcome:
+    """Solve ``program`` with the named solver; see the module docstring for the choices.
+
+    ``progress`` reports and stops the HiGHS route (PuLP's routes run to their end).
+    """
+    check_options(solver, time_limit_s, mip_gap)
     start = time.perf_counter()
     if solver == "highs":
-        outcome = _solve_highs(program, time_limit_s, mip_gap)
+        outcome = _solve_highs(program, time_limit_s, mip_gap, progress)
     else:
         outcome = _solve_pulp(program, solver, time_limit_s, mip_gap)
     outcome.solve_seconds = time.perf_counter() - start
@@ -109,7 +132,7 @@ def _highs_outcome(highs) -> SolverOutcome:
     return SolverOutcome(status, values, objective, gap, 0.0)
 
 
-def _solve_highs(program: LinearProgram, time_limit_s, mip_gap) -> SolverOutcome:
+def _solve_highs(program: LinearProgram, time_limit_s, mip_gap, progress: Progress | None = None) -> SolverOutcome:
     """LP relaxation first (interior point + crossover), then branch and bound if needed.
 
     Covering models often have an integral LP optimum, which proves itself optimal; and a
@@ -123,11 +146,11 @@ def _solve_highs(program: LinearProgram, time_limit_s, mip_gap) -> SolverOutcome
         return None if time_limit_s is None else max(time_limit_s - (time.perf_counter() - start), 0.01)
 
     if program.integer.any():
-        relaxed = _run_highs(program, time_limit_s, mip_gap, relax=True)
+        relaxed = _run_highs(program, time_limit_s, mip_gap, relax=True, progress=progress)
         if relaxed.status in ("infeasible", "unbounded"):
             return relaxed
         if relaxed.status != "optimal":
-            return _run_highs(program, remaining(), mip_gap)
+            return _run_highs(program, remaining(), mip_gap, progress=progress)
         values = relaxed.values
         ints = program.integer
         if np.all(np.abs(values[ints] - np.round(values[ints])) < 1e-6):
@@ -138,14 +161,33 @@ def _solve_highs(program: LinearProgram, time_limit_s, mip_gap) -> SolverOutcome
             gap = abs(relaxed.objective - found) / max(abs(found), 1e-9)
             if gap <= gap_target:
                 return SolverOutcome("optimal", program.start.astype(float), found, gap, 0.0)
-    return _run_highs(program, remaining(), mip_gap)
+    return _run_highs(program, remaining(), mip_gap, progress=progress)
 
 
-def _run_highs(program: LinearProgram, time_limit_s, mip_gap, relax: bool = False) -> SolverOutcome:
+def _listen(highs, progress: Progress) -> None:
+    """Let ``progress`` stop HiGHS (simplex, interior point, branch and bound) and hear its bounds."""
+    def check(event) -> None:
+        if progress.stop():
+            event.interrupt()
+
+    def report(event) -> None:
+        out = event.data_out
+        progress.report(float(out.mip_dual_bound), float(out.mip_primal_bound), float(out.running_time))
+        check(event)
+
+    highs.cbSimplexInterrupt += check
+    highs.cbIpmInterrupt += check
+    highs.cbMipInterrupt += report
+
+
+def _run_highs(program: LinearProgram, time_limit_s, mip_gap, relax: bool = False,
+               progress: Progress | None = None) -> SolverOutcome:
     import highspy
 
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    if progress is not None:
+        _listen(highs, progress)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
     if mip_gap is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -117,18 +118,62 @@ def drop_dominated(pattern: sp.csr_array, weights: np.ndarray, costs: np.ndarray
     positive weight that ``i`` reaches and costs no more; among identical twins the lowest
     index stays. Candidates that reach no such point are dropped too (valid for coverage
     models, where they can add nothing).
+
+    A candidate that contains ``i`` must reach ``i``'s rarest point (the one fewest candidates
+    reach), so only those are tested, each by walking the two sorted reach lists with an early
+    exit: the work follows the reach entries, not the candidate × candidate product.
     """
-    useful = sp.csr_array(pattern @ sp.diags_array((weights > 0).astype(float)))
-    useful.eliminate_zeros()  # safe: this pattern holds only 0/1 values, not seconds
-    sizes = np.diff(useful.indptr)
-    overlap = sp.coo_array(useful @ useful.T)
-    i, k, shared = overlap.row, overlap.col, overlap.data
-    contained = (shared == sizes[i]) & (i != k) & (costs[k] <= costs[i])
-    twin = (sizes[k] == sizes[i]) & (costs[k] == costs[i])
-    dominated = contained & ~(twin & (k > i))
-    drop = np.zeros(pattern.shape[0], dtype=bool)
-    drop[i[dominated]] = True
-    drop[sizes == 0] = True  # reaches nobody who needs it: never worth a site
+    useful = sp.csr_array(pattern[:, np.flatnonzero(np.asarray(weights) > 0)])
+    useful.sort_indices()
+    by_point = sp.csc_array(useful)
+    by_point.sort_indices()
+    drop = _dominated(useful.indptr.astype(np.int64), useful.indices.astype(np.int64),
+                      by_point.indptr.astype(np.int64), by_point.indices.astype(np.int64),
+                      np.asarray(costs, dtype=float))
     if drop.all():
         drop[np.argmin(costs)] = False
     return np.flatnonzero(~drop)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dominated(row_ptr, row_idx, col_ptr, col_idx, costs):
+    """True for every candidate another one dominates (or that reaches nobody who needs it)."""
+    n = len(row_ptr) - 1
+    drop = np.zeros(n, np.bool_)
+    for i in range(n):
+        a0, a1 = row_ptr[i], row_ptr[i + 1]
+        size_i = a1 - a0
+        if size_i == 0:
+            drop[i] = True
+            continue
+        rarest = row_idx[a0]
+        for a in range(a0 + 1, a1):
+            j = row_idx[a]
+            if col_ptr[j + 1] - col_ptr[j] < col_ptr[rarest + 1] - col_ptr[rarest]:
+                rarest = j
+        for q in range(col_ptr[rarest], col_ptr[rarest + 1]):
+            k = col_idx[q]
+            size_k = row_ptr[k + 1] - row_ptr[k]
+            if k == i or costs[k] > costs[i] or size_k < size_i:
+                continue
+            if size_k == size_i and costs[k] == costs[i] and k > i:
+                continue  # an identical twin at the same cost: the lower index stays
+            if _contains(row_idx, row_ptr[k], row_ptr[k + 1], a0, a1):
+                drop[i] = True
+                break
+    return drop
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _contains(idx, b0, b1, a0, a1):
+    """Whether the sorted list ``idx[b0:b1]`` holds every entry of the sorted ``idx[a0:a1]``."""
+    b = b0
+    for a in range(a0, a1):
+        if b1 - b < a1 - a:
+            return False
+        target = idx[a]
+        b = b + np.searchsorted(idx[b:b1], target)
+        if b == b1 or idx[b] != target:
+            return False
+        b += 1
+    return True

@@ -16,6 +16,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planning.base.errors import PlanningError, warning_text
+from planning.network.order import locality_order
 from planning.network.search import Graph
 
 
@@ -29,7 +30,8 @@ class WalkNetwork:
         The osmnx-style MultiDiGraph as loaded (projected); ``None`` for a part cut out of a
         larger network (:meth:`subnetwork`), which the search does not need.
     node_ids
-        Graph node id at each node position used by the arrays.
+        Graph node id at each node position used by the arrays. Positions follow a Hilbert
+        curve over the coordinates (:mod:`planning.network.order`), not the graph's node order.
     x, y
         Node coordinates in ``crs`` (metres).
     csr
@@ -105,6 +107,7 @@ class WalkNetwork:
         notes = _check_lengths(graph)
         undirected = ox.convert.to_undirected(graph)
         nodes, edges = ox.graph_to_gdfs(undirected, fill_edge_geometry=True)
+        nodes = nodes.iloc[locality_order(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float))]
         node_ids = nodes.index.to_numpy()
         position = pd.Series(np.arange(len(node_ids)), index=nodes.index)
         u = position.loc[edges.index.get_level_values("u")].to_numpy()

@@ -51,12 +51,25 @@ def network(request, tmp_path_factory) -> WalkNetwork:
 
 
 def _off_node_points(network: WalkNetwork, n: int, seed: int) -> np.ndarray:
-    """Random points 3–40 m beside random streets, none on a node."""
+    """Random points 3–40 m beside random streets, none on a node, each with one nearest street.
+
+    A point equally near two different streets (two footways drawn over the same stretch) has
+    two right answers that differ by the streets' length-to-geometry ratios; which one snapping
+    takes is checked against brute force in test_snapping.py, so such points are left out here.
+    """
     rng = np.random.default_rng(seed)
-    lines = network.edges.geometry.to_numpy()[rng.choice(len(network.edges), n)]
-    on = shapely.line_interpolate_point(lines, rng.uniform(0.05, 0.95, n), normalized=True)
-    angle, step = rng.uniform(0, 2 * np.pi, n), rng.uniform(3, 40, n)
-    return shapely.points(shapely.get_x(on) + step * np.cos(angle), shapely.get_y(on) + step * np.sin(angle))
+    all_lines = network.edges.geometry.to_numpy()
+    m = 2 * n
+    lines = all_lines[rng.choice(len(network.edges), m)]
+    on = shapely.line_interpolate_point(lines, rng.uniform(0.05, 0.95, m), normalized=True)
+    angle, step = rng.uniform(0, 2 * np.pi, m), rng.uniform(3, 40, m)
+    points = shapely.points(shapely.get_x(on) + step * np.cos(angle), shapely.get_y(on) + step * np.sin(angle))
+    gaps = shapely.distance(points[:, None], all_lines[None, :])
+    nearest = gaps <= gaps.min(axis=1, keepdims=True) + 1e-9
+    one_street = np.array([len({(network.edges.u.iat[e], network.edges.v.iat[e], network.edges.length_m.iat[e])
+                                for e in np.flatnonzero(row)}) == 1 for row in nearest])
+    assert one_street.sum() >= n
+    return points[one_street][:n]
 
 
 def _street_edges(graph: nx.MultiDiGraph) -> tuple[list, np.ndarray]:

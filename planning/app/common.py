@@ -311,7 +311,9 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
 
 def map_labels() -> MapLabels:
     return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
-                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"))
+                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"), legend=t("map_legend"),
+                     unknown=t("map_unknown"), heat_note=t("map_heat_note"), few=t("map_few"), many=t("map_many"),
+                     cluster_note=t("map_cluster_note"))
 
 
 def community_layer(area: Area, cov, type_key: str, tier: float | None) -> gpd.GeoDataFrame:
@@ -348,7 +350,8 @@ def draw_map(communities, key: str, height: int = 520, **layers) -> None:
 
     basemap, tianditu_key = map_sidebar()
     with planning_errors():
-        m = build_map(communities, map_labels(), facility_icons=facility_icons(), basemap=basemap,
+        m = build_map(communities, map_labels(), facility_icons=facility_icons(),
+                      type_names={k: type_name(k) for k in catalogue()}, basemap=basemap,
                       tianditu_key=tianditu_key, **layers)
         show_map(m, key=key, returned_objects=[], height=height)
 

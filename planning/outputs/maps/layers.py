@@ -22,6 +22,9 @@ COVERAGE_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COVERAGE_COLORS: tuple[str, ...] = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8")
 # Isochrones on web maps, shortest walk darkest.
 ISOCHRONE_COLORS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
+# The heat layer of uncovered residents on web maps (Leaflet.heat's own default, written out so
+# the legend's colour bar is the layer's): few residents out of reach blue, many red.
+HEAT_GRADIENT: dict[float, str] = {0.4: "blue", 0.6: "cyan", 0.7: "lime", 0.8: "yellow", 1.0: "red"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class MapLabels:
     kilometres: str = "km"
     north: str = "N"
     colon: str = ": "
+    legend: str = "Legend"
+    unknown: str = "cannot be computed"
+    heat_note: str = "warmer colours: more residents out of walking reach nearby"
+    few: str = "few"
+    many: str = "many"
+    cluster_note: str = "a number: that many points grouped here; zoom in to see them"
 
 
 def check_layer(gdf: gpd.GeoDataFrame, layer: str) -> None:

@@ -15,7 +15,7 @@ from planning.base.catalogue import load_catalogue
 from planning.cli.main import main
 from planning.outputs.reports import prepare_report_data, report_bytes
 from planning.outputs.reports.build import render
-from planning.outputs.reports.content import assemble_report
+from planning.outputs.reports.content import assemble_report, clusters_table
 from planning.outputs.reports.exports import write_csv, write_geojson, write_gpkg
 from tests.support.voting import make_scenario
 
@@ -41,6 +41,24 @@ def test_geopackage_holds_every_layer_with_one_row_per_feature(data, tmp_path):
     assert rows["scenario_sites"] == 2
     clusters = gpd.read_file(path, layer="uncovered_clusters")
     assert clusters.crs == data.area.crs and (clusters["street"] != "").any()
+
+
+COMPASS_ZH = {"e": "东", "ne": "东北", "n": "北", "nw": "西北", "w": "西", "sw": "西南", "s": "南", "se": "东南",
+              "centre": "中部"}
+
+
+def test_exported_clusters_give_their_direction_and_place_in_words(data, tmp_path):
+    path = tmp_path / "clusters.gpkg"
+    write_gpkg(path, data)
+    clusters = gpd.read_file(path, layer="uncovered_clusters")
+    assert clusters["direction"].tolist() == [COMPASS_ZH[d] for d in data.clusters["direction"]]  # not "w"/"e"
+    printed = clusters_table(data, "zh", len(data.clusters)).frame["位置描述"]
+    assert clusters["location"].tolist() == printed.tolist()  # the place as the report describes it
+    english = gpd.read_file(next(p for p in write_geojson(tmp_path / "en", data, lang="en")
+                                 if p.stem == "uncovered_clusters"))
+    assert set(english["direction"]) <= {"east", "north-east", "north", "north-west", "west", "south-west", "south",
+                                         "south-east", "centre"}
+    assert english["location"].str.contains("of the area centre|centre of the area").all()
 
 
 def test_geojson_files_are_wgs84_inside_the_area(data, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -95,12 +96,29 @@ def test_language_switch_to_english_keeps_across_pages(env):
     assert at.title[0].value == "Coverage" and at.query_params["lang"] in ("en", ["en"])
 
 
-def test_coverage_table_lists_every_community_with_gaps_first(env):
+def test_coverage_gaps_are_ranked_by_residents_out_of_reach_per_type(env, demo_area):
+    from planning.base.catalogue import load_catalogue
+    from planning.coverage.residents import compute_coverage, served_weight
+
     at = _app("coverage")
     table = at.dataframe[0].value
     assert len(table) == 7 * 6  # 7 communities × 6 facility types
-    covered = table.iloc[:, 4].to_numpy()
-    assert covered[0] == 0 and (covered[:-1] <= covered[1:]).all()
+    types = load_catalogue()
+    cov = compute_coverage(demo_area.network, demo_area.demand, demo_area.facilities, list(types.values()),
+                           demo_area.communities)
+    names = demo_area.communities.set_index("code")["name"]
+    by_name = {ftype.name_zh: ftype for ftype in types.values()}
+    assert list(dict.fromkeys(table["设施类型"])) == [t.name_zh for t in types.values()]  # one block per type
+    for type_name, rows in table.groupby("设施类型", sort=False):
+        ftype = by_name[type_name]
+        points = cov.demand
+        outside = served_weight(points, ftype) * (points[f"minutes_to_{ftype.key}"].to_numpy() > ftype.tier_minutes)
+        expected = pd.Series(outside, index=points.index).groupby(points["community"]).sum()
+        expected.index = expected.index.map(names)
+        assert rows["排名"].tolist() == list(range(1, len(rows) + 1))
+        assert rows["未覆盖人数"].is_monotonic_decreasing, type_name  # the largest gap first
+        shown = rows.set_index("社区")["未覆盖人数"]
+        assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5 + 1e-6, type_name  # whole residents
 
 
 def _site_and_save(at: AppTest, name: str, p: int) -> None:

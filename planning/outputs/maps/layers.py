@@ -47,6 +47,13 @@ SITE_STYLE = PointStyle("*", "#e7298a", "#000000", 260.0, 0.9)
 # Walking areas on printed maps: one dark grey, told apart by dashes (shortest walk solid).
 ISOCHRONE_PRINT_COLOR = "#252525"
 ISOCHRONE_DASHES: tuple[str, ...] = ("-", "--", ":", "-.")
+ISOCHRONE_DASH_NAMES: tuple[str, ...] = ("solid", "dashed", "dotted", "dashdot")  # how a caption names them
+
+
+def isochrone_dash(index: int) -> tuple[str, str]:
+    """(matplotlib line style, its name) of the ``index``-th walking time, shortest first."""
+    i = min(index, len(ISOCHRONE_DASHES) - 1)
+    return ISOCHRONE_DASHES[i], ISOCHRONE_DASH_NAMES[i]
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "communities": ("name", "covered_share"),

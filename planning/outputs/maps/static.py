@@ -24,7 +24,6 @@ from planning.base.errors import PlanningError
 from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
     FACILITY_STYLE,
-    ISOCHRONE_DASHES,
     ISOCHRONE_PRINT_COLOR,
     RESIDENT_STYLE,
     SITE_STYLE,
@@ -33,6 +32,7 @@ from planning.outputs.maps.layers import (
     check_layer,
     coverage_class,
     coverage_legend_rows,
+    isochrone_dash,
 )
 
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -158,7 +158,7 @@ def draw_static_map(
         walk = isochrones.to_crs(crs)
         lines = gpd.GeoSeries(shapely.clip_by_rect(walk.boundary.to_numpy(), *frame), crs=crs)
         for i, minutes in enumerate(sorted(set(walk["minutes"].astype(float)))):
-            dash = ISOCHRONE_DASHES[min(i, len(ISOCHRONE_DASHES) - 1)]
+            dash, _ = isochrone_dash(i)
             lines[(walk["minutes"] == minutes).to_numpy()].plot(ax=ax, color=ISOCHRONE_PRINT_COLOR, linewidth=1.1,
                                                                 linestyle=dash)
             handles.append(Line2D([], [], color=ISOCHRONE_PRINT_COLOR, linestyle=dash,

@@ -17,7 +17,7 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
 from planning.base.text import catalogue
 from planning.coverage.residents import served_weight
-from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.layers import MapLabels, isochrone_dash
 from planning.outputs.maps.static import draw_static_map
 from planning.outputs.reports.content import Figure, focus_tier, scenario_type_name
 from planning.outputs.reports.data import ReportData
@@ -80,13 +80,23 @@ def type_map(data: ReportData, ftype: FacilityType, lang: str) -> Figure:
                              geometry=demand.geometry.to_numpy(), crs=demand.crs)
     name = ftype.name(lang)
     facilities = data.area.facilities_of(ftype.key).assign(type=name)
+    walks = data.isochrones[data.isochrones["type"] == ftype.key]
     fig = draw_static_map(_communities(data, ftype), map_labels(lang), facilities=facilities,
-                          demand=layer[layer["weight"] > 0],
-                          isochrones=data.isochrones[data.isochrones["type"] == ftype.key],
+                          demand=layer[layer["weight"] > 0], isochrones=walks,
                           title=_label("map_title", lang, type=name),
                           size_inches=map_size_inches(data.area.communities))
-    return Figure(f"map_{ftype.key}", _label("map_caption", lang, type=name, tier=f"{ftype.tier_minutes:g}"),
-                  map_png(fig))
+    caption = _label("map_caption", lang, type=name, tier=f"{ftype.tier_minutes:g}")
+    if len(walks):
+        caption += _label("map_caption_walks", lang, lines=walk_lines_text(walks["minutes"], lang))
+    return Figure(f"map_{ftype.key}", caption, map_png(fig))
+
+
+def walk_lines_text(minutes: pd.Series, lang: str) -> str:
+    """"实线 5 分钟、虚线 10 分钟" — the walking times a map draws, each with its line style."""
+    steps = sorted(set(minutes.astype(float)))
+    return _label("list_sep", lang).join(
+        _label("walk_line", lang, line=_label(f"line_{isochrone_dash(i)[1]}", lang), minutes=f"{m:g}")
+        for i, m in enumerate(steps))
 
 
 # -- a scenario: before → after ------------------------------------------------------------

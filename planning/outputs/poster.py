@@ -45,6 +45,8 @@ from planning.outputs.reports.maps import (
     scenario_map_pngs,
 )
 from scenarios.scenario import Scenario, plan_cost_yuan
+from scenarios.voting import VotingService
+from scenarios.voting.slips import DEFAULT_BASE_URL
 
 SIZES = {"A3": A3, "A2": A2}
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -75,6 +77,26 @@ class PosterPoll:
     url: str = ""
     dates: str = ""
     published: dict[str, Any] | None = field(default=None)
+
+
+def poster_poll(service: VotingService, poll_id: int, scenario: Scenario, base_url: str = DEFAULT_BASE_URL,
+                dates: str = "") -> PosterPoll:
+    """The poll ``poll_id`` as the poster of ``scenario`` shows it: the voting page's address for the QR
+    code (``<base_url>/vote?poll=<id>``), the ``dates`` the organiser gives (polls store none), and the
+    published result once there is one.
+
+    Raises
+    ------
+    PlanningError
+        ``poll_not_found``; ``poster_poll_other_plan`` when the plan is not one of the poll's options.
+    """
+    info = service.poll(poll_id)
+    digest = scenario.digest or scenario.content_digest()
+    if digest not in {option.scenario_digest for option in info.options}:
+        raise PlanningError("poster_poll_other_plan", poll_id=poll_id, title=info.title, scenario=scenario.name)
+    published = service.published_result(poll_id) if info.state in ("published", "evaluated") else None
+    return PosterPoll(info.id, info.title, info.state, url=f"{base_url.rstrip('/')}/vote?poll={poll_id}",
+                      dates=dates.strip(), published=published)
 
 
 def _t(key: str, lang: str, **params: Any) -> str:

@@ -126,7 +126,7 @@ def _site_and_save(at: AppTest, name: str, p: int) -> None:
     _button(at, "开始计算").click().run()
     assert not at.exception, at.exception
     assert "计算完成" in [s.label for s in at.status]
-    at.text_input[0].set_value(name).run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value(name).run()
     _button(at, "保存方案").click().run()
     assert any("已保存" in s.value for s in at.success), _texts(at)
 
@@ -349,3 +349,41 @@ def test_a_bad_upload_shows_a_bilingual_message_not_a_traceback(env):
     _button(at, ui_table()["area_load_files"]["zh"]).click().run()
     assert not at.exception, at.exception
     assert at.error and "空" in at.error[0].value  # 文件是空的 — the loader's own message
+
+
+def test_task_table_filled_on_the_compare_page_is_saved_as_a_new_version(env, scenario_files):
+    from scenarios.scenario import load_scenario
+
+    at = _app("compare")
+    printed = load_scenario(sorted(scenario_files)[0])  # the page lists files by name and prints the first
+    at.session_state[f"compare_tasks_{printed.digest[:12]}"] = {
+        "edited_rows": {0: {"项目": "石鼓路社区老年助餐点", "责任单位": "新街口街道办事处", "完成时限": "2025 年 12 月"}},
+        "added_rows": [], "deleted_rows": []}
+    at.run()
+    _button(at, "保存为方案的新版本").click().run()
+    assert not at.exception, at.exception
+    new_files = set((env / "home" / "scenarios").glob("*.yaml")) - set(scenario_files)
+    assert len(new_files) == 1 and any("已另存为" in s.value for s in at.success), _texts(at)
+    saved = load_scenario(new_files.pop())  # sealed: it loads, digest checked
+    first, second = saved.sites[:2]
+    assert (first.project, first.responsible, first.deadline) == ("石鼓路社区老年助餐点", "新街口街道办事处", "2025 年 12 月")
+    assert first.funding is None and second.project is None  # blanks stay blank
+    assert saved.name == printed.name and saved.digest != printed.digest
+    assert load_scenario(sorted(scenario_files)[0]).digest == printed.digest  # the voted file is untouched
+
+
+def test_poster_poll_must_have_the_plan_as_an_option(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    other, _ = open_poll(service, sorted(scenario_files)[1:], "approval", 1)  # without the printed plan
+    own, _ = open_poll(service, sorted(scenario_files)[:2], "approval", 1)
+    service.engine.dispose()
+    at = _app("compare")
+    poll = next(w for w in at.number_input if w.label == "海报上的投票编号（0 为不印投票）")
+    poll.set_value(other).run()
+    assert any("选项中没有方案" in w.value for w in at.warning), _texts(at)
+    poll.set_value(own).run()
+    next(w for w in at.text_input if w.label == "投票时间（原样印在海报上）").set_value("6 月 1 日至 6 月 15 日").run()
+    assert not any("选项中没有方案" in w.value for w in at.warning)
+    address = next(w for w in at.text_input if w.label == "本系统网址（印在二维码里）")
+    assert address.value.startswith("http")

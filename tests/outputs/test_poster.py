@@ -162,3 +162,15 @@ def test_map_layout_draws_the_larger_maps_that_fit_the_room(shape, expected):
     else:
         fig_w, fig_h = layout.figure
         assert fig_w <= width + 1e-6 and 2 * fig_h + arrow <= height * 1.02
+
+
+def test_poster_refuses_to_call_for_a_vote_the_plan_is_not_in(plan_file, tmp_path, capsys):
+    service = VotingService.connect(str(tmp_path / "poll.sqlite"))
+    service.setup_organiser(SECRET)
+    others = [save_scenario(make_scenario(name, ["s1"], 0.3), tmp_path) for name in ("方案乙", "方案丙")]
+    poll_id = service.create_poll(SECRET, "别的投票", others, "approval")
+    service.engine.dispose()
+    out = tmp_path / "p.pdf"
+    assert main(["poster", "--scenario", str(plan_file), "--poll", str(poll_id), "--db", str(tmp_path / "poll.sqlite"),
+                 "--out", str(out)]) == 2
+    assert "选项中没有方案" in capsys.readouterr().err and not out.exists()

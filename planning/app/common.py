@@ -533,13 +533,13 @@ def task_editor(scenario, key: str) -> dict[str, dict[str, str]]:
     names = {k: pick((v.name_zh, v.name_en or v.name_zh), lang()) for k, v in scenario.facility_types.items()}
     headers = {name: t(f"task_{name}") for name in TASK_FIELDS}
     frame = pd.DataFrame({
-        t("col_rank"): range(1, len(scenario.sites) + 1),
+        t("task_number"): range(1, len(scenario.sites) + 1),
         t("col_type"): [names.get(site.type, site.type) for site in scenario.sites],
         **{header: [getattr(site, name) or "" for site in scenario.sites] for name, header in headers.items()},
     })
     edited = st.data_editor(
         frame, hide_index=True, num_rows="fixed", width="stretch", key=f"{key}_{scenario.digest[:12]}",
-        disabled=[t("col_rank"), t("col_type")],
+        disabled=[t("task_number"), t("col_type")],
         column_config={header: st.column_config.TextColumn(header, max_chars=200) for header in headers.values()})
     return {site.id: {name: edited[header].iloc[i] for name, header in headers.items()}
             for i, site in enumerate(scenario.sites)}

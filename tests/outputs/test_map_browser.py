@@ -231,3 +231,18 @@ def test_a_community_name_is_shown_as_text_not_run_as_html(layers, served, page,
     page.wait_for_timeout(300)
     assert page.evaluate("window.hacked") is None
     assert hostile in page.locator(".planning-label").first.inner_text()
+
+
+def test_an_open_legend_sits_beside_the_area_not_over_it(layers, served, page, tmp_path):
+    page.set_viewport_size({"width": 760, "height": 520})  # the map's size on the coverage page
+    _open(page, served, tmp_path, _map(layers))
+    page.locator(".planning-legend details[open]").wait_for(timeout=30_000)
+    page.wait_for_timeout(800)
+    west, south, east, north = layers.communities.to_crs(4326).total_bounds
+    area = page.evaluate(f"""b => {{ const m = {MAP}, r = m.getContainer().getBoundingClientRect();
+        const a = m.latLngToContainerPoint([b[1], b[0]]), c = m.latLngToContainerPoint([b[3], b[2]]);
+        return {{left: r.left + a.x, right: r.left + c.x, top: r.top + c.y, bottom: r.top + a.y}}; }}""",
+                         [west, south, east, north])
+    box = page.locator(".planning-legend").bounding_box()
+    legend = {"left": box["x"], "right": box["x"] + box["width"], "top": box["y"], "bottom": box["y"] + box["height"]}
+    assert not _overlap(area, legend), (area, legend)

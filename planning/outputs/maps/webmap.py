@@ -68,6 +68,14 @@ class _MapControl(MacroElement):
                 return div;
             };
             control.addTo(map);
+            {% if this.bounds %}
+            // the area beside an open legend, not under it
+            setTimeout(function () {
+                var legend = control.getContainer(), details = legend.querySelector("details");
+                var right = details && details.open ? legend.offsetWidth + 10 : 0;
+                map.fitBounds({{ this.bounds|tojson }}, {paddingBottomRight: [right, 0]});
+            }, 0);
+            {% endif %}
             {% endif %}
         })();
         {% endmacro %}
@@ -75,10 +83,11 @@ class _MapControl(MacroElement):
     )
 
     def __init__(self, html: str = "", attribution: str = "", position: str = "bottomright",
-                 fold_below_px: int = LEGEND_FOLD_BELOW_PX) -> None:
+                 fold_below_px: int = LEGEND_FOLD_BELOW_PX, bounds: list | None = None) -> None:
         super().__init__()
         self._name = "MapControl"
         self.html, self.attribution, self.position, self.fold_below_px = html, attribution, position, fold_below_px
+        self.bounds = bounds  # [[south, west], [north, east]]: shown beside the legend when it is open
 
 
 class _CommunityLabels(MacroElement):
@@ -392,12 +401,13 @@ def build_map(
         facility_types=_types_of(facilities), site_types=_types_of(sites), icons=icons, type_names=type_names or {},
         demand_style=demand_style if demand is not None and not demand["covered"].astype(bool).all() else None,
         walk_minutes=[] if isochrones is None else isochrones["minutes"].tolist())
-    attribution = DATA_ATTRIBUTION if basemap.key != "osm" else ""
-    _MapControl(legend, attribution).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
     west, south, east, north = to_map_coords(
         gpd.GeoDataFrame(geometry=gpd.points_from_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]]), crs=4326),
         basemap.datum,
     ).total_bounds
-    m.fit_bounds([[south, west], [north, east]])
+    frame = [[float(south), float(west)], [float(north), float(east)]]
+    attribution = DATA_ATTRIBUTION if basemap.key != "osm" else ""
+    _MapControl(legend, attribution, bounds=frame).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds(frame)
     return localize(m, assets_url if assets_url is not None else streamlit_vendor_url())

@@ -537,8 +537,9 @@ def task_editor(scenario, key: str) -> dict[str, dict[str, str]]:
         t("col_type"): [names.get(site.type, site.type) for site in scenario.sites],
         **{header: [getattr(site, name) or "" for site in scenario.sites] for name, header in headers.items()},
     })
+    digest = scenario.digest or scenario.content_digest()  # another plan, another table (and its edits)
     edited = st.data_editor(
-        frame, hide_index=True, num_rows="fixed", width="stretch", key=f"{key}_{scenario.digest[:12]}",
+        frame, hide_index=True, num_rows="fixed", width="stretch", key=f"{key}_{digest[:12]}",
         disabled=[t("task_number"), t("col_type")],
         column_config={header: st.column_config.TextColumn(header, max_chars=200) for header in headers.values()})
     return {site.id: {name: edited[header].iloc[i] for name, header in headers.items()}

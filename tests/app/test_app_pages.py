@@ -387,3 +387,30 @@ def test_poster_poll_must_have_the_plan_as_an_option(env, scenario_files):
     assert not any("选项中没有方案" in w.value for w in at.warning)
     address = next(w for w in at.text_input if w.label == "本系统网址（印在二维码里）")
     assert address.value.startswith("http")
+
+
+def test_task_table_filled_on_the_siting_page_is_saved_with_the_plan(env):
+    from scenarios.scenario import load_scenario
+
+    at = _app("siting")
+    at.number_input[0].set_value(2).run()
+    _button(at, "开始计算").click().run()
+    editor = next(e for e in at.data_editor if str(e.key).startswith("siting_tasks_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"资金来源": "区财政", "规模": "建筑面积 200 平方米"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value("两处食堂 已填任务").run()
+    _button(at, "保存方案").click().run()
+    assert not at.exception, at.exception
+    saved = load_scenario(next((env / "home" / "scenarios").glob("*.yaml")))
+    assert (saved.sites[1].funding, saved.sites[1].scale) == ("区财政", "建筑面积 200 平方米")
+    assert saved.sites[0].funding is None and saved.name == "两处食堂 已填任务"
+    # another plan of as many sites is another table: the edits typed for the first do not land on its sites
+    at.selectbox[1].set_value("day_care").run()
+    _button(at, "开始计算").click().run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value("两处日间照料").run()
+    _button(at, "保存方案").click().run()
+    assert not at.exception, at.exception
+    second = next(s for s in map(load_scenario, (env / "home" / "scenarios").glob("*.yaml")) if s.name == "两处日间照料")
+    assert [site.type for site in second.sites] == ["day_care", "day_care"]
+    assert all(site.funding is None and site.scale is None for site in second.sites)

@@ -18,7 +18,7 @@ from planning.base.catalogue import FacilityType
 from planning.base.text import catalogue
 from planning.coverage.residents import served_weight
 from planning.outputs.maps.layers import MapLabels, coverage_legend_rows, isochrone_dash
-from planning.outputs.maps.static import draw_static_map
+from planning.outputs.maps.static import draw_static_map, tidy_names
 from planning.outputs.reports.content import Figure, focus_tier, scenario_type_name
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import Scenario, coverage_frame, sites_frame
@@ -85,6 +85,7 @@ def map_png(fig: MplFigure, dpi: int = MAP_DPI, columns: int = 4, legend_size: f
         _legend_beside(fig, legend_size)
     else:
         _legend_below(fig, columns, legend_size)
+    tidy_names(fig)  # the legend moved: the map's size and so the room for names changed
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

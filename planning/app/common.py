@@ -520,7 +520,8 @@ def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print")
     columns = st.columns(len(files))
     for column, (kind, payload) in zip(columns, files.items()):
         word, file_name, mime = PRINT_FILES[kind]
-        column.download_button(t(word), payload, file_name=file_name, mime=mime, key=f"{key}_{kind}")
+        column.download_button(t(word), payload, file_name=file_name, mime=mime, key=f"{key}_{kind}",
+                               on_click="ignore")  # a download does not run the page again
     if note:
         st.info(note)
 

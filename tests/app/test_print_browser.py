@@ -59,6 +59,7 @@ def _download(page, button: str, name: str):
         page.get_by_role("button", name=button).click()
     path = OUTPUT / name
     info.value.save_as(path)
+    settle(page)
     return path
 
 

@@ -465,13 +465,13 @@ def _app_address() -> str:
     return f"{url.scheme}://{url.netloc}/{base}".rstrip("/") if url.netloc else DEFAULT_BASE_URL
 
 
-def _poster_poll_fields(scenario, key: str):
+def _poster_poll_fields(scenario, key: str, poll_id: int = 0):
     """The vote the poster calls for, typed beside the buttons: poll number (0: none), its dates and the
     app's public address for the QR code. Returns a :class:`~planning.outputs.poster.PosterPoll` or None."""
     from planning.outputs.poster import poster_poll
 
     left, right = st.columns([1, 2])
-    poll_id = int(left.number_input(t("print_poll_id"), min_value=0, step=1, value=0, key=f"{key}_poll",
+    poll_id = int(left.number_input(t("print_poll_id"), min_value=0, step=1, value=poll_id, key=f"{key}_poll",
                                     help=t("print_poll_id_help")))
     dates = right.text_input(t("print_poll_dates"), key=f"{key}_dates", placeholder=t("print_poll_dates_example"),
                              max_chars=60, help=t("print_poll_dates_help"))
@@ -481,18 +481,19 @@ def _poster_poll_fields(scenario, key: str):
     return poster_poll(voting_service(), poll_id, scenario, base_url, dates)
 
 
-def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print") -> None:
+def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print", poll_id: int = 0) -> None:
     """Download buttons for the PDF report, its Excel tables and, with a plan, the A3 公示 poster.
 
-    With a plan, the organiser may name a poll (and type its dates) for the poster's QR code. The
-    files take a while to draw, so they are made on request and kept for the page's next runs.
+    With a plan, the organiser may name a poll (and type its dates) for the poster's QR code, or the
+    published result it prints (``poll_id``: the poll filled in). The files take a while to draw, so
+    they are made on request and kept for the page's next runs.
     """
     st.subheader(t("print_title"))
     digest = (scenario.digest or scenario.content_digest()) if scenario is not None else ""
     poll, note = None, ""
     if scenario is not None:
         try:
-            poll = _poster_poll_fields(scenario, key)
+            poll = _poster_poll_fields(scenario, key, poll_id)
         except PlanningError as err:
             note = err.message(lang())
     poll_key = (poll.poll_id, poll.state, poll.url, poll.dates, (poll.published or {}).get("ballots_digest")) \

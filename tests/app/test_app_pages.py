@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from planning.base.text import ui_table
 from scenarios.voting import VotingService
 from tests.support.data import ROOT
+from tests.support.printing import needs_poppler, pdf_text
 from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
 
 APP = str(ROOT / "app.py")
@@ -299,6 +300,35 @@ def test_results_page_shows_the_single_winners_plan(env, scenario_files):
     assert ["1", "A 方案甲 养老优先", "2"] in _plain_tables(at)[0]
     assert "胜出方案" in [h.value for h in at.subheader] and at.text[0].value == "A 方案甲 养老优先"
     assert any("建什么" in m.value for m in at.markdown)  # the chosen plan described
+
+
+@needs_poppler
+def test_results_page_prints_the_chosen_plan_with_its_published_result(env, demo_area, tmp_path):
+    from scenarios.scenario import save_scenario
+    from tests.support.plans import demo_plan
+
+    files = [save_scenario(demo_plan(demo_area).model_copy(update={"name": "方案甲 两处助餐点"}), tmp_path),
+             save_scenario(demo_plan(demo_area, p=1).model_copy(update={"name": "方案乙 一处助餐点"}), tmp_path)]
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id, codes = open_poll(service, files, "approval", 2)
+    for code in codes:
+        service.cast_ballot(poll_id, code, {"approve": ["A"]})
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    digest = service.published_result(poll_id)["ballots_digest"]
+    service.engine.dispose()
+    at = _app("results", poll=str(poll_id))
+    assert "打印与下载" in [h.value for h in at.subheader]
+    assert next(w for w in at.number_input if w.label == "海报上的投票编号（0 为不印投票）").value == poll_id
+    _button(at, "生成打印文件").click().run()
+    assert not at.exception, at.exception
+    _, files, note = at.session_state["print_results_print"]
+    assert note == "" and {"pdf", "xlsx", "poster"} <= set(files), (note, set(files))
+    poster = tmp_path / "poster.pdf"
+    poster.write_bytes(files["poster"])
+    text = pdf_text(poster).replace(" ", "").replace("\n", "")
+    assert "投票结果" in text and digest in text and "方案甲两处助餐点" in text
 
 
 def test_user_text_in_a_poll_title_is_shown_literally(env, scenario_files):

@@ -202,8 +202,8 @@ def draw_static_map(
     legend = ax.legend(handles=handles, title=labels.covered_share, loc="upper left", fontsize=7, title_fontsize=8,
                        framealpha=0.9, prop={"family": family, "size": 7})
     legend.get_title().set_family(family)
-    if title:
-        ax.set_title(title, family=family)
+    if title:  # a figure title keeps its own room at the top however the layout fits the map's shape
+        fig.suptitle(title, family=family, fontsize="large")
     fig._community_names = [(text, text.get_position(), weight)  # for tidy_names once the layout is final
                             for text, weight in zip(names, areas.area.to_numpy())]
     tidy_names(fig)

@@ -310,8 +310,13 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
 # -- map layers -------------------------------------------------------------------------
 
 def map_labels() -> MapLabels:
+    """The map words in the chosen language; scale bar and north arrow as the printed maps say them (500 米, 北)."""
+    from planning.outputs.reports.maps import map_labels as printed
+
+    paper = printed(lang())
     return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
-                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"), legend=t("map_legend"),
+                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"), metres=paper.metres,
+                     kilometres=paper.kilometres, north=paper.north, colon=paper.colon, legend=t("map_legend"),
                      unknown=t("map_unknown"), heat_note=t("map_heat_note"), few=t("map_few"), many=t("map_many"),
                      cluster_note=t("map_cluster_note"))
 

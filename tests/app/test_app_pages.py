@@ -444,3 +444,22 @@ def test_task_table_filled_on_the_siting_page_is_saved_with_the_plan(env):
     second = next(s for s in map(load_scenario, (env / "home" / "scenarios").glob("*.yaml")) if s.name == "两处日间照料")
     assert [site.type for site in second.sites] == ["day_care", "day_care"]
     assert all(site.funding is None and site.scale is None for site in second.sites)
+
+
+def _map_words_script():
+    import streamlit as st
+
+    from planning.app.common import map_labels
+
+    words = map_labels()
+    st.text(f"{words.metres}|{words.kilometres}|{words.north}|[{words.colon}]")
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh", "米|公里|北|[：]"), ("en", "m|km|N|[: ]")])
+def test_static_maps_in_the_app_say_the_scale_and_north_in_the_pages_language(language, expected):
+    """The plan maps on the vote and results pages: "500 米" and 北 on a Chinese page (was "500 m", N)."""
+    at = AppTest.from_function(_map_words_script, default_timeout=TIMEOUT)
+    at.session_state["lang"] = language
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text[0].value == expected

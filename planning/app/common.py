@@ -38,7 +38,7 @@ from planning.coverage.residents import compute_coverage, served_weight
 from planning.network.snapping import snap_points
 from planning.outputs.exports import write_coverage_gpkg
 from planning.outputs.maps.layers import MapLabels
-from scenarios.scenario import plan_cost_yuan
+from scenarios.scenario import TASK_FIELDS, plan_cost_yuan, save_scenario, with_tasks
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
 
@@ -310,8 +310,15 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
 # -- map layers -------------------------------------------------------------------------
 
 def map_labels() -> MapLabels:
+    """The map words in the chosen language; scale bar and north arrow as the printed maps say them (500 米, 北)."""
+    from planning.outputs.reports.maps import map_labels as printed
+
+    paper = printed(lang())
     return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
-                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"))
+                     t("map_uncovered"), t("map_isochrones"), t("map_minutes"), metres=paper.metres,
+                     kilometres=paper.kilometres, north=paper.north, colon=paper.colon, legend=t("map_legend"),
+                     unknown=t("map_unknown"), heat_note=t("map_heat_note"), few=t("map_few"), many=t("map_many"),
+                     cluster_note=t("map_cluster_note"))
 
 
 def community_layer(area: Area, cov, type_key: str, tier: float | None) -> gpd.GeoDataFrame:
@@ -348,7 +355,8 @@ def draw_map(communities, key: str, height: int = 520, **layers) -> None:
 
     basemap, tianditu_key = map_sidebar()
     with planning_errors():
-        m = build_map(communities, map_labels(), facility_icons=facility_icons(), basemap=basemap,
+        m = build_map(communities, map_labels(), facility_icons=facility_icons(),
+                      type_names={k: type_name(k) for k in catalogue()}, basemap=basemap,
                       tianditu_key=tianditu_key, **layers)
         show_map(m, key=key, returned_objects=[], height=height)
 
@@ -435,38 +443,82 @@ PRINT_FILES = {"pdf": ("print_pdf", "生活圈评估报告.pdf", "application/pd
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _print_files(_area: Area, area_id: str, _scenario, digest: str, language: str) -> tuple[dict[str, bytes], str]:
-    """(files by kind, why the poster is missing or ""): report PDF and Excel, and the poster of a plan."""
-    from planning.outputs.poster import render_poster
+def _report_files(_area: Area, area_id: str, _scenario, digest: str, language: str) -> dict[str, bytes]:
+    """The report as PDF and its tables as Excel (with the plan's section when a plan is given)."""
     from planning.outputs.reports.build import render
     from planning.outputs.reports.data import prepare_report_data
 
     data = prepare_report_data(_area, list(catalogue().values()), scenario=_scenario)
-    files = {"pdf": render(data, "pdf", language), "xlsx": render(data, "xlsx", language)}
-    note = ""
-    if _scenario is not None:
-        try:
-            files["poster"] = render_poster(_area, _scenario, lang=language)
-        except PlanningError as err:
-            note = err.message(language)
-    return files, note
+    return {"pdf": render(data, "pdf", language), "xlsx": render(data, "xlsx", language)}
 
 
-def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print") -> None:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _poster_file(_area: Area, area_id: str, _scenario, digest: str, language: str, _poll, poll_key: tuple) -> bytes:
+    from planning.outputs.poster import render_poster
+
+    return render_poster(_area, _scenario, lang=language, poll=_poll)
+
+
+def _app_address() -> str:
+    """This app's address as the browser sees it (the QR code's default), e.g. ``http://192.168.1.5:8501``."""
+    from urllib.parse import urlsplit
+
+    from scenarios.voting.slips import DEFAULT_BASE_URL
+
+    url = urlsplit(st.context.url or "")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{url.scheme}://{url.netloc}/{base}".rstrip("/") if url.netloc else DEFAULT_BASE_URL
+
+
+def _poster_poll_fields(scenario, key: str, poll_id: int = 0):
+    """The vote the poster calls for, typed beside the buttons: poll number (0: none), its dates and the
+    app's public address for the QR code. Returns a :class:`~planning.outputs.poster.PosterPoll` or None."""
+    from planning.outputs.poster import poster_poll
+
+    left, right = st.columns([1, 2])
+    poll_id = int(left.number_input(t("print_poll_id"), min_value=0, step=1, value=poll_id, key=f"{key}_poll",
+                                    help=t("print_poll_id_help")))
+    dates = right.text_input(t("print_poll_dates"), key=f"{key}_dates", placeholder=t("print_poll_dates_example"),
+                             max_chars=60, help=t("print_poll_dates_help"))
+    if not poll_id:
+        return None
+    base_url = st.text_input(t("org_base_url"), value=_app_address(), key=f"{key}_base", help=t("org_base_url_help"))
+    return poster_poll(voting_service(), poll_id, scenario, base_url, dates)
+
+
+def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print", poll_id: int = 0) -> None:
     """Download buttons for the PDF report, its Excel tables and, with a plan, the A3 公示 poster.
 
-    The files take a while to draw, so they are made on request and kept for the page's next runs.
+    With a plan, the organiser may name a poll (and type its dates) for the poster's QR code, or the
+    published result it prints (``poll_id``: the poll filled in). The files take a while to draw, so
+    they are made on request and kept for the page's next runs.
     """
     st.subheader(t("print_title"))
     digest = (scenario.digest or scenario.content_digest()) if scenario is not None else ""
-    ident = (area_id, digest, lang())
+    poll, note = None, ""
+    if scenario is not None:
+        try:
+            poll = _poster_poll_fields(scenario, key, poll_id)
+        except PlanningError as err:
+            note = err.message(lang())
+    poll_key = (poll.poll_id, poll.state, poll.url, poll.dates, (poll.published or {}).get("ballots_digest")) \
+        if poll is not None else ()
+    ident = (area_id, digest, lang(), poll_key, note)
     stored = st.session_state.get(f"print_{key}")
     if stored is None or stored[0] != ident:
         st.caption(t("print_help") if scenario is not None else t("print_help_no_plan"))
+        if note:
+            st.warning(note)
         if not st.button(t("print_prepare"), key=f"{key}_prepare"):
             return
         with planning_errors(), st.spinner(t("print_preparing")):
-            st.session_state[f"print_{key}"] = (ident, *_print_files(area, area_id, scenario, digest, lang()))
+            files = dict(_report_files(area, area_id, scenario, digest, lang()))
+            if scenario is not None:
+                try:
+                    files["poster"] = _poster_file(area, area_id, scenario, digest, lang(), poll, poll_key)
+                except PlanningError as err:  # e.g. a plan of another area: the report still prints
+                    note = err.message(lang())
+            st.session_state[f"print_{key}"] = (ident, files, note)
         stored = st.session_state.get(f"print_{key}")
         if stored is None:
             return
@@ -474,6 +526,40 @@ def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print")
     columns = st.columns(len(files))
     for column, (kind, payload) in zip(columns, files.items()):
         word, file_name, mime = PRINT_FILES[kind]
-        column.download_button(t(word), payload, file_name=file_name, mime=mime, key=f"{key}_{kind}")
+        column.download_button(t(word), payload, file_name=file_name, mime=mime, key=f"{key}_{kind}",
+                               on_click="ignore")  # a download does not run the page again
     if note:
         st.info(note)
+
+
+# -- the 一表一图 task table of a plan ------------------------------------------------------------
+
+def task_editor(scenario, key: str) -> dict[str, dict[str, str]]:
+    """The task fields of a plan's sites (项目、位置、规模、资金来源、责任单位、完成时限) in an editable table;
+    returns site id → {field: text} as typed, for :func:`scenarios.scenario.with_tasks`."""
+    names = {k: pick((v.name_zh, v.name_en or v.name_zh), lang()) for k, v in scenario.facility_types.items()}
+    headers = {name: t(f"task_{name}") for name in TASK_FIELDS}
+    frame = pd.DataFrame({
+        t("task_number"): range(1, len(scenario.sites) + 1),
+        t("col_type"): [names.get(site.type, site.type) for site in scenario.sites],
+        **{header: [getattr(site, name) or "" for site in scenario.sites] for name, header in headers.items()},
+    })
+    digest = scenario.digest or scenario.content_digest()  # another plan, another table (and its edits)
+    edited = st.data_editor(
+        frame, hide_index=True, num_rows="fixed", width="stretch", key=f"{key}_{digest[:12]}",
+        disabled=[t("task_number"), t("col_type")],
+        column_config={header: st.column_config.TextColumn(header, max_chars=200) for header in headers.values()})
+    return {site.id: {name: edited[header].iloc[i] for name, header in headers.items()}
+            for i, site in enumerate(scenario.sites)}
+
+
+def task_form(scenario, key: str) -> None:
+    """The plan's task table, filled here and saved as a new version of the scenario (the old file stays:
+    a poll refers to it by its digest)."""
+    st.subheader(t("tasks_title"))
+    st.caption(t("tasks_help"))
+    tasks = task_editor(scenario, key)
+    if st.button(t("tasks_save"), key=f"{key}_save"):
+        with planning_errors():
+            path = save_scenario(with_tasks(scenario, tasks), scenario_dir())
+            st.success(t("tasks_saved", path=path.name))

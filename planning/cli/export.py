@@ -17,7 +17,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS,
                    help="格式（默认按后缀：.gpkg/.xlsx；geojson 和 csv 写入文件夹）"
                         " / format (default from the suffix; geojson and csv write into a folder)")
-    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="表头语言 / language of table headers")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="表头和文字的语言 / language of table headers and words")
     p.add_argument("--out", required=True, help="输出文件或文件夹 / output file or folder")
     p.set_defaults(handler=run)
 
@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     out = Output(args.out, input_paths(args), folder=fmt in FOLDER_FORMATS)
     data = report_data(args)
     if fmt == "gpkg":
-        shown = f"{out.path} ({', '.join(write_gpkg(out.path, data, out.inputs))})"
+        shown = f"{out.path} ({', '.join(write_gpkg(out.path, data, out.inputs, args.lang))})"
     elif fmt == "geojson":
-        shown = ", ".join(str(p) for p in write_geojson(out.path, data, out.inputs))
+        shown = ", ".join(str(p) for p in write_geojson(out.path, data, out.inputs, args.lang))
     elif fmt == "csv":
         shown = ", ".join(str(p) for p in write_csv(out.path, assemble_report(data, args.lang), out.inputs))
     else:

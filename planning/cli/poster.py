@@ -38,17 +38,13 @@ def _area(args: argparse.Namespace, scenario):
     return load_demo_area(demo)
 
 
-def _poll(args: argparse.Namespace):
-    from planning.outputs.poster import PosterPoll
+def _poll(args: argparse.Namespace, scenario):
+    from planning.outputs.poster import poster_poll
     from scenarios.voting import VotingService
 
     if args.poll is None:
         return None
-    service = VotingService.connect(args.db)
-    info = service.poll(args.poll)
-    published = service.published_result(args.poll) if info.state in ("published", "evaluated") else None
-    url = f"{args.base_url.rstrip('/')}/vote?poll={args.poll}"
-    return PosterPoll(info.id, info.title, info.state, url=url, dates=args.dates, published=published)
+    return poster_poll(VotingService.connect(args.db), args.poll, scenario, args.base_url, args.dates)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() != ".pdf":
         raise PlanningError("report_format_unknown", path=args.out, known=".pdf")
     scenario = load_scenario(args.scenario)
-    poll = _poll(args)
+    poll = _poll(args, scenario)
     payload = render_poster(_area(args, scenario), scenario, size=args.size, lang=args.lang, poll=poll)
     path = write_bytes(args.out, payload, inputs=[args.scenario, args.network, args.facilities, args.demand,
                                                   args.boundaries])

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from planning.base.text import ui_table
 from scenarios.voting import VotingService
 from tests.support.data import ROOT
+from tests.support.printing import needs_poppler, pdf_text
 from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
 
 APP = str(ROOT / "app.py")
@@ -95,12 +97,29 @@ def test_language_switch_to_english_keeps_across_pages(env):
     assert at.title[0].value == "Coverage" and at.query_params["lang"] in ("en", ["en"])
 
 
-def test_coverage_table_lists_every_community_with_gaps_first(env):
+def test_coverage_gaps_are_ranked_by_residents_out_of_reach_per_type(env, demo_area):
+    from planning.base.catalogue import load_catalogue
+    from planning.coverage.residents import compute_coverage, served_weight
+
     at = _app("coverage")
     table = at.dataframe[0].value
     assert len(table) == 7 * 6  # 7 communities × 6 facility types
-    covered = table.iloc[:, 4].to_numpy()
-    assert covered[0] == 0 and (covered[:-1] <= covered[1:]).all()
+    types = load_catalogue()
+    cov = compute_coverage(demo_area.network, demo_area.demand, demo_area.facilities, list(types.values()),
+                           demo_area.communities)
+    names = demo_area.communities.set_index("code")["name"]
+    by_name = {ftype.name_zh: ftype for ftype in types.values()}
+    assert list(dict.fromkeys(table["设施类型"])) == [t.name_zh for t in types.values()]  # one block per type
+    for type_name, rows in table.groupby("设施类型", sort=False):
+        ftype = by_name[type_name]
+        points = cov.demand
+        outside = served_weight(points, ftype) * (points[f"minutes_to_{ftype.key}"].to_numpy() > ftype.tier_minutes)
+        expected = pd.Series(outside, index=points.index).groupby(points["community"]).sum()
+        expected.index = expected.index.map(names)
+        assert rows["排名"].tolist() == list(range(1, len(rows) + 1))
+        assert rows["未覆盖人数"].is_monotonic_decreasing, type_name  # the largest gap first
+        shown = rows.set_index("社区")["未覆盖人数"]
+        assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5 + 1e-6, type_name  # whole residents
 
 
 def _site_and_save(at: AppTest, name: str, p: int) -> None:
@@ -108,7 +127,7 @@ def _site_and_save(at: AppTest, name: str, p: int) -> None:
     _button(at, "开始计算").click().run()
     assert not at.exception, at.exception
     assert "计算完成" in [s.label for s in at.status]
-    at.text_input[0].set_value(name).run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value(name).run()
     _button(at, "保存方案").click().run()
     assert any("已保存" in s.value for s in at.success), _texts(at)
 
@@ -283,6 +302,35 @@ def test_results_page_shows_the_single_winners_plan(env, scenario_files):
     assert any("建什么" in m.value for m in at.markdown)  # the chosen plan described
 
 
+@needs_poppler
+def test_results_page_prints_the_chosen_plan_with_its_published_result(env, demo_area, tmp_path):
+    from scenarios.scenario import save_scenario
+    from tests.support.plans import demo_plan
+
+    files = [save_scenario(demo_plan(demo_area).model_copy(update={"name": "方案甲 两处助餐点"}), tmp_path),
+             save_scenario(demo_plan(demo_area, p=1).model_copy(update={"name": "方案乙 一处助餐点"}), tmp_path)]
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    poll_id, codes = open_poll(service, files, "approval", 2)
+    for code in codes:
+        service.cast_ballot(poll_id, code, {"approve": ["A"]})
+    service.close(SECRET, poll_id)
+    service.publish(SECRET, poll_id)
+    digest = service.published_result(poll_id)["ballots_digest"]
+    service.engine.dispose()
+    at = _app("results", poll=str(poll_id))
+    assert "打印与下载" in [h.value for h in at.subheader]
+    assert next(w for w in at.number_input if w.label == "海报上的投票编号（0 为不印投票）").value == poll_id
+    _button(at, "生成打印文件").click().run()
+    assert not at.exception, at.exception
+    _, files, note = at.session_state["print_results_print"]
+    assert note == "" and {"pdf", "xlsx", "poster"} <= set(files), (note, set(files))
+    poster = tmp_path / "poster.pdf"
+    poster.write_bytes(files["poster"])
+    text = pdf_text(poster).replace(" ", "").replace("\n", "")
+    assert "投票结果" in text and digest in text and "方案甲两处助餐点" in text
+
+
 def test_user_text_in_a_poll_title_is_shown_literally(env, scenario_files):
     service = VotingService.connect(str(env / "votes.sqlite"))
     service.setup_organiser(SECRET)
@@ -331,3 +379,87 @@ def test_a_bad_upload_shows_a_bilingual_message_not_a_traceback(env):
     _button(at, ui_table()["area_load_files"]["zh"]).click().run()
     assert not at.exception, at.exception
     assert at.error and "空" in at.error[0].value  # 文件是空的 — the loader's own message
+
+
+def test_task_table_filled_on_the_compare_page_is_saved_as_a_new_version(env, scenario_files):
+    from scenarios.scenario import load_scenario
+
+    at = _app("compare")
+    printed = load_scenario(sorted(scenario_files)[0])  # the page lists files by name and prints the first
+    at.session_state[f"compare_tasks_{printed.digest[:12]}"] = {
+        "edited_rows": {0: {"项目": "石鼓路社区老年助餐点", "责任单位": "新街口街道办事处", "完成时限": "2025 年 12 月"}},
+        "added_rows": [], "deleted_rows": []}
+    at.run()
+    _button(at, "保存为方案的新版本").click().run()
+    assert not at.exception, at.exception
+    new_files = set((env / "home" / "scenarios").glob("*.yaml")) - set(scenario_files)
+    assert len(new_files) == 1 and any("已另存为" in s.value for s in at.success), _texts(at)
+    saved = load_scenario(new_files.pop())  # sealed: it loads, digest checked
+    first, second = saved.sites[:2]
+    assert (first.project, first.responsible, first.deadline) == ("石鼓路社区老年助餐点", "新街口街道办事处", "2025 年 12 月")
+    assert first.funding is None and second.project is None  # blanks stay blank
+    assert saved.name == printed.name and saved.digest != printed.digest
+    assert load_scenario(sorted(scenario_files)[0]).digest == printed.digest  # the voted file is untouched
+
+
+def test_poster_poll_must_have_the_plan_as_an_option(env, scenario_files):
+    service = VotingService.connect(str(env / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    other, _ = open_poll(service, sorted(scenario_files)[1:], "approval", 1)  # without the printed plan
+    own, _ = open_poll(service, sorted(scenario_files)[:2], "approval", 1)
+    service.engine.dispose()
+    at = _app("compare")
+    poll = next(w for w in at.number_input if w.label == "海报上的投票编号（0 为不印投票）")
+    poll.set_value(other).run()
+    assert any("选项中没有方案" in w.value for w in at.warning), _texts(at)
+    poll.set_value(own).run()
+    next(w for w in at.text_input if w.label == "投票时间（原样印在海报上）").set_value("6 月 1 日至 6 月 15 日").run()
+    assert not any("选项中没有方案" in w.value for w in at.warning)
+    address = next(w for w in at.text_input if w.label == "本系统网址（印在二维码里）")
+    assert address.value.startswith("http")
+
+
+def test_task_table_filled_on_the_siting_page_is_saved_with_the_plan(env):
+    from scenarios.scenario import load_scenario
+
+    at = _app("siting")
+    at.number_input[0].set_value(2).run()
+    _button(at, "开始计算").click().run()
+    editor = next(e for e in at.data_editor if str(e.key).startswith("siting_tasks_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"资金来源": "区财政", "规模": "建筑面积 200 平方米"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value("两处食堂 已填任务").run()
+    _button(at, "保存方案").click().run()
+    assert not at.exception, at.exception
+    saved = load_scenario(next((env / "home" / "scenarios").glob("*.yaml")))
+    assert (saved.sites[1].funding, saved.sites[1].scale) == ("区财政", "建筑面积 200 平方米")
+    assert saved.sites[0].funding is None and saved.name == "两处食堂 已填任务"
+    # another plan of as many sites is another table: the edits typed for the first do not land on its sites
+    at.selectbox[1].set_value("day_care").run()
+    _button(at, "开始计算").click().run()
+    next(w for w in at.text_input if w.label == "方案名称").set_value("两处日间照料").run()
+    _button(at, "保存方案").click().run()
+    assert not at.exception, at.exception
+    second = next(s for s in map(load_scenario, (env / "home" / "scenarios").glob("*.yaml")) if s.name == "两处日间照料")
+    assert [site.type for site in second.sites] == ["day_care", "day_care"]
+    assert all(site.funding is None and site.scale is None for site in second.sites)
+
+
+def _map_words_script():
+    import streamlit as st
+
+    from planning.app.common import map_labels
+
+    words = map_labels()
+    st.text(f"{words.metres}|{words.kilometres}|{words.north}|[{words.colon}]")
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh", "米|公里|北|[：]"), ("en", "m|km|N|[: ]")])
+def test_static_maps_in_the_app_say_the_scale_and_north_in_the_pages_language(language, expected):
+    """The plan maps on the vote and results pages: "500 米" and 北 on a Chinese page (was "500 m", N)."""
+    at = AppTest.from_function(_map_words_script, default_timeout=TIMEOUT)
+    at.session_state["lang"] = language
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text[0].value == expected

@@ -191,7 +191,7 @@ def test_building_yes_counts_only_inside_residential_land(haidian):
 
 
 def _stated_range(area) -> tuple[float, float]:
-    text = next(en for _, en in area.assumptions if en.startswith("communities:"))
+    text = next(en for _, en in area.assumptions if en.startswith("Communities:"))
     low, high = re.search(r"of ([\d,]+)–([\d,]+) residents", text).groups()
     return float(low.replace(",", "")), float(high.replace(",", ""))
 

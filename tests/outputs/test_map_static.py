@@ -58,3 +58,35 @@ def test_chinese_labels_without_a_cjk_font_are_refused(layers, monkeypatch):
     with pytest.raises(PlanningError) as err:
         draw_static_map(layers.communities, LABELS)
     assert err.value.code == "static_map_no_cjk_font" and "fonts-noto-cjk" in err.value.hint_en
+
+
+def _name_boxes(fig, names: set[str]):
+    """Window extents of the community names drawn (visible) once the figure is laid out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    shown = [t for t in ax.texts if t.get_text() in names and t.get_visible()]
+    return ax.get_window_extent(renderer), [t.get_window_extent(renderer) for t in shown]
+
+
+@pytest.mark.parametrize("legend", ["in the map", "moved below"])
+def test_community_names_at_poster_size_stay_apart_and_inside_the_frame(layers, legend):
+    from planning.outputs.reports.maps import map_png
+
+    names = set(layers.communities["name"].astype(str))
+    fig = draw_static_map(layers.communities, LABELS, sites=layers.sites, size_inches=(3.5, 3.5), label_size=14)
+    if legend == "moved below":
+        map_png(fig, dpi=60, columns=2)
+    frame, boxes = _name_boxes(fig, names)
+    assert boxes, "no community name left on the map"
+    inside = [b for b in boxes if b.x0 >= frame.x0 - 0.5 and b.x1 <= frame.x1 + 0.5
+              and b.y0 >= frame.y0 - 0.5 and b.y1 <= frame.y1 + 0.5]
+    assert len(inside) == len(boxes), "a name runs past the map frame (cut off on paper)"
+    overlapping = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+    assert overlapping == [], "two community names print over each other"
+    # with room to spare every name is kept
+    roomy = draw_static_map(layers.communities, LABELS, size_inches=(12, 12), label_size=6)
+    assert len(_name_boxes(roomy, names)[1]) == len(names)

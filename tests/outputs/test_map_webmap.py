@@ -7,6 +7,7 @@ import re
 import folium
 import folium.plugins
 import geopandas as gpd
+from branca.element import MacroElement
 import numpy as np
 import pytest
 import shapely
@@ -16,13 +17,16 @@ from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
     MapLabels,
     coverage_class,
+    coverage_legend_rows,
     to_map_coords,
     view_tolerance_deg,
 )
 from planning.outputs.maps.webmap import UNKNOWN_COLOR, build_map
 from tests.support.map_layers import FACILITY_ICONS, build_layers
 
-LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟")
+LABELS = MapLabels("社区", "覆盖比例", "现有设施", "新选址", "未覆盖需求", "步行范围", "分钟", legend="图例",
+                   heat_note="颜色越暖，未覆盖居民越多", few="少", many="多", cluster_note="数字为合并的点数")
+TYPE_NAMES = {"clinic": "社区卫生服务站", "school": "小学", "market": "菜市场", "elderly_care": "养老服务站"}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +66,50 @@ def test_a_community_whose_share_cannot_be_computed_is_grey_with_a_dash_not_zero
 def test_legend_uses_the_callers_words(layers):
     html = build_map(layers.communities, MapLabels("Communities", "Covered share", "", "", "", "", "")).get_root().render()
     assert "Covered share" in html and "80\\u2013100%" in html
+
+
+def _legend(m: folium.Map) -> str:
+    return next(c for c in _children(m, MacroElement) if type(c).__name__ == "_MapControl").html
+
+
+def test_legend_has_an_entry_for_every_symbol_the_map_draws(layers):
+    m = build_map(layers.communities, LABELS, facilities=layers.facilities, sites=layers.sites, demand=layers.demand,
+                  isochrones=layers.isochrones, facility_icons=FACILITY_ICONS, type_names=TYPE_NAMES)
+    legend = _legend(m)
+    drawn = {(i.options["icon"], i.options["marker_color"]) for i in _children(m, folium.Icon)}
+    for icon, colour in drawn:  # each marker drawn (facility types and the dark new sites) has its legend symbol
+        assert f'awesome-marker-icon-{colour}"><i class="fa fa-{icon} icon-white">' in legend
+    for name in TYPE_NAMES.values():
+        assert name in legend
+    assert legend.count("awesome-marker-icon-black") == layers.sites["type"].nunique()
+    heat = _children(m, folium.plugins.HeatMap)[0].options["gradient"]  # the heat layer explained by its colour bar
+    bar = re.search(r"linear-gradient\(to right, ([^)]*)\)", legend).group(1)
+    assert bar == ", ".join(f"{colour} {share * 100:g}%" for share, colour in heat.items())
+    assert "颜色越暖，未覆盖居民越多" in legend and "少" in legend and "多" in legend
+    assert all(f"{m:g} 分钟" in legend for m in layers.isochrones["minutes"])
+    assert all(text in legend for _, text in coverage_legend_rows())
+
+
+def test_clustered_residents_are_explained_instead_of_the_heat_bar(layers):
+    legend = _legend(build_map(layers.communities, LABELS, demand=layers.demand, demand_style="cluster"))
+    assert "数字为合并的点数" in legend and "linear-gradient" not in legend and "现有设施" not in legend
+
+
+def test_every_community_is_labelled_at_a_point_inside_it_largest_first(layers):
+    m = build_map(layers.communities, LABELS)
+    labels = next(c for c in _children(m, MacroElement) if type(c).__name__ == "_CommunityLabels").labels
+    communities = layers.communities.to_crs(4326).set_index("name")
+    assert sorted(name for _, _, name in labels) == sorted(communities.index)
+    inside = [communities.geometry[name].buffer(1e-6).contains(shapely.Point(lon, lat)) for lat, lon, name in labels]
+    assert all(inside)
+    areas = communities.to_crs(communities.estimate_utm_crs()).area
+    assert [name for _, _, name in labels][0] == areas.idxmax()
+
+
+def test_community_names_reach_the_page_as_text_not_html(layers):
+    hostile = layers.communities.assign(name=["<img src=x onerror=alert(1)>"] + list(layers.communities["name"][1:]))
+    html = build_map(hostile, LABELS).get_root().render()
+    assert "<img src=x" not in html  # tojson escapes it; the page sets it with textContent
 
 
 def test_only_uncovered_demand_is_in_the_heat_layer_with_weights(layers):

@@ -40,3 +40,10 @@ def test_embedded_font_has_a_glyph_for_every_character_of_the_report(report_pdf)
     assert "社区" in text
     missing = sorted({ch for ch in text if not ch.isspace() and not has_glyphs(ch)})
     assert missing == [], f"characters the embedded font cannot draw (boxes on paper): {missing}"
+
+
+@needs_poppler
+def test_no_printed_line_ends_with_an_opening_bracket_or_starts_with_closing_punctuation(report_pdf):
+    lines = [line.strip() for line in pdf_text(report_pdf, raw=True).splitlines() if line.strip()]
+    assert [line for line in lines if line[-1] in "（“《"] == []  # was: 机动车停车场（ | 库）
+    assert [line for line in lines if line[0] in "；，、。）：”》"] == []  # was: ；社区卫生服务中心…

@@ -1,6 +1,9 @@
 """What the report says: uncovered residents are all accounted for, places are described, the threshold bites."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from planning.outputs.reports.content import (
     location_text,
     poll_section,
 )
+from planning.outputs.reports.maps import type_map
 from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
 
 
@@ -102,3 +106,26 @@ def test_poll_section_names_the_single_winner_and_irv_only_for_reference(service
     assert paragraphs[1] == "胜出方案：B 方案乙 医疗优先。"
     assert paragraphs[2].startswith("即时决选（IRV，仅供参考，公示结果以 Schulze 法为准）：A 方案甲 养老优先")
     assert "以 Schulze 法为准" in paragraphs[3] and sum("胜出" in p for p in paragraphs) == 1
+
+
+def test_data_assumptions_read_as_chinese_sentences_in_the_chinese_report(data):
+    method = assemble_report(data, "zh").sections[1]
+    notes = next(p for p in method.paragraphs if p.startswith("数据假设："))
+    for zh, en in data.area.assumptions:
+        assert zh in notes and zh.endswith("。") and en.endswith(".") and en[0].isupper(), (zh, en)
+    assert not re.search(r"[\u4e00-\u9fff][/;,][\u4e00-\u9fff]", notes)  # 商店、设施, not 商店/设施
+    assert not re.search(r"\d%[\u4e00-\u9fff]", notes)  # "占 19%本区域": two notes ran together
+    standards = next(p for p in method.paragraphs if p.startswith("各类设施依据的标准条文"))
+    assert not re.search(r"[A-Za-z]{3,} [a-z]{3,}", standards)  # no English sentence beside the codes
+
+
+def test_each_coverage_map_caption_names_the_walking_times_it_draws(data):
+    clinic = next(t for t in data.types if t.key == "clinic")
+    full = type_map(data, clinic, "zh").caption
+    assert "实线 5 分钟、虚线 10 分钟、点线 15 分钟" in full
+    shorter = replace(data, isochrones=data.isochrones[data.isochrones["minutes"] <= 10])
+    caption = type_map(shorter, clinic, "zh").caption
+    assert "现有设施的步行范围：实线 5 分钟、虚线 10 分钟。" in caption and "15 分钟" not in caption
+    assert "（5 分钟）" in caption  # the type's own tier
+    english = type_map(shorter, clinic, "en").caption
+    assert "solid 5 minutes, dashed 10 minutes." in english and "15" not in english

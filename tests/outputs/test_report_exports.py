@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import io
+import re
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from planning.base.catalogue import load_catalogue
 from planning.cli.main import main
 from planning.outputs.reports import prepare_report_data, report_bytes
-from planning.outputs.reports.content import assemble_report
+from planning.outputs.reports.build import render
+from planning.outputs.reports.content import assemble_report, clusters_table
 from planning.outputs.reports.exports import write_csv, write_geojson, write_gpkg
 from tests.support.voting import make_scenario
 
@@ -38,6 +41,24 @@ def test_geopackage_holds_every_layer_with_one_row_per_feature(data, tmp_path):
     assert rows["scenario_sites"] == 2
     clusters = gpd.read_file(path, layer="uncovered_clusters")
     assert clusters.crs == data.area.crs and (clusters["street"] != "").any()
+
+
+COMPASS_ZH = {"e": "东", "ne": "东北", "n": "北", "nw": "西北", "w": "西", "sw": "西南", "s": "南", "se": "东南",
+              "centre": "中部"}
+
+
+def test_exported_clusters_give_their_direction_and_place_in_words(data, tmp_path):
+    path = tmp_path / "clusters.gpkg"
+    write_gpkg(path, data)
+    clusters = gpd.read_file(path, layer="uncovered_clusters")
+    assert clusters["direction"].tolist() == [COMPASS_ZH[d] for d in data.clusters["direction"]]  # not "w"/"e"
+    printed = clusters_table(data, "zh", len(data.clusters)).frame["位置描述"]
+    assert clusters["location"].tolist() == printed.tolist()  # the place as the report describes it
+    english = gpd.read_file(next(p for p in write_geojson(tmp_path / "en", data, lang="en")
+                                 if p.stem == "uncovered_clusters"))
+    assert set(english["direction"]) <= {"east", "north-east", "north", "north-west", "west", "south-west", "south",
+                                         "south-east", "centre"}
+    assert english["location"].str.contains("of the area centre|centre of the area").all()
 
 
 def test_geojson_files_are_wgs84_inside_the_area(data, tmp_path):
@@ -68,6 +89,44 @@ def test_excel_has_one_sheet_per_table_and_numbers_stay_numbers(demo_area):
     header = [c.value for c in sheet[1]]
     share = sheet.cell(row=2, column=header.index("生活圈内覆盖") + 1)
     assert isinstance(share.value, (int, float)) and share.number_format == "0.0%"  # a number, not "0.0%" text
+
+
+@pytest.fixture(scope="module")
+def workbook(data):
+    return load_workbook(io.BytesIO(render(data, "xlsx", "zh")))
+
+
+def _column(sheet, header: str) -> list:
+    names = [c.value for c in sheet[1]]
+    return list(sheet[get_column_letter(names.index(header) + 1)])
+
+
+def test_excel_columns_are_as_wide_as_their_longest_text(workbook):
+    sheet = workbook["未覆盖集中区"]
+    for header in ("位置描述", "步行范围内缺少的设施", "社区"):
+        cells = _column(sheet, header)
+        width = sheet.column_dimensions[cells[0].column_letter].width
+        longest = max(len(str(c.value or "").encode("gbk")) for c in cells)  # GBK: a Chinese character is 2 bytes
+        assert width >= longest or all(c.alignment.wrap_text for c in cells[1:]), (header, width, longest)
+    assert len("区域中心东北方约 1.2 公里".encode("gbk")) < sheet.column_dimensions[_column(sheet, "位置描述")[0].column_letter].width
+
+
+def test_excel_counts_people_and_yuan_in_whole_numbers(workbook, data):
+    communities = workbook["各社区覆盖"]
+    people = [c.value for c in _column(communities, "人口")[1:]]
+    assert all(type(v) is int for v in people)  # not 5729.100000000001
+    expected = data.coverage.demand.groupby("community")["population"].sum().round().astype(int)
+    codes = [c.value for c in _column(communities, "社区编码")[1:]]
+    assert {code: n for code, n in zip(codes, people)} == expected.to_dict()
+    for sheet, header in (("未覆盖集中区", "未覆盖居民"), ("未覆盖集中区", "60 岁及以上"), ("全区覆盖", "服务人口"),
+                          ("任务清单", "投资估算（元）")):
+        assert all(type(c.value) is int for c in _column(workbook[sheet], header)[1:]), (sheet, header)
+
+
+def test_excel_headers_are_chinese(workbook):
+    for sheet in workbook:
+        english = [c.value for c in sheet[1] if re.search("[A-Za-z]", re.sub("OSM", "", c.value))]
+        assert english == [], (sheet.title, english)
 
 
 def test_export_command_writes_a_geopackage_and_refuses_an_unknown_format(tmp_path, capsys):

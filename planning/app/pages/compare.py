@@ -13,6 +13,7 @@ from planning.app.common import (
     scenario_dir,
     show_error,
     t,
+    task_form,
 )
 from planning.base.errors import PlanningError
 from planning.base.formatting import UNKNOWN, count_text, yuan_text
@@ -89,6 +90,7 @@ sites = sites.rename(columns={"id": t("col_site"), "type": t("col_type")})
 st.dataframe(pd.DataFrame(sites), hide_index=True, width="stretch")
 
 printed = st.selectbox(t("compare_print_pick"), range(len(scenarios)), format_func=lambda i: labels[i])
+task_form(scenarios[printed], key="compare_tasks")
 with planning_errors():
     area, area_id = current_area()
     print_downloads(area, area_id, scenarios[printed], key="compare_print")

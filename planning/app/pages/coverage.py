@@ -27,6 +27,7 @@ from planning.app.common import (
 )
 from planning.base.formatting import count_text, minutes_text, share_text
 from planning.base.walking import TIERS_MINUTES
+from planning.coverage.gaps import ranked_gaps
 
 st.title(t("page_coverage"))
 st.caption(t("coverage_intro"))
@@ -51,7 +52,6 @@ if not types:
 
 with planning_errors(), st.spinner(t("coverage_running")):
     cov = coverage(area, area_id)
-    table = cov.by_community[cov.by_community["type"].isin(types)]
     overall = cov.overall.set_index("type")
 
 cols = st.columns(min(len(types), 3))
@@ -77,11 +77,13 @@ with planning_errors():
 st.subheader(t("coverage_gaps"))
 st.caption(t("coverage_gaps_help"))
 column = "covered_at_tier" if tier_choice == "standard" else f"covered_{tier_choice:g}min"
-table = table.sort_values(column, kind="stable", na_position="first")
+table = ranked_gaps(cov.by_community, column, types)  # per type, the most residents out of reach first
 covered = numeric_or_text(table[column], share_text, scale=100)
 gaps = pd.DataFrame({
-    t("col_community"): table["name"] if "name" in table else table["community"],
     t("col_type"): table["type"].map(type_name),
+    t("col_rank"): table["rank"],
+    t("col_community"): table["name"] if "name" in table else table["community"],
+    t("col_uncovered"): numeric_or_text(table["uncovered"], count_text, decimals=0),
     t("col_population"): numeric_or_text(table["population"], count_text, decimals=0),
     t("col_pop60"): numeric_or_text(table["pop_60plus"], count_text, decimals=0),
     t("col_covered_pct"): covered,
@@ -92,6 +94,7 @@ progress = {t("col_covered_pct"): st.column_config.ProgressColumn(t("col_covered
 st.dataframe(gaps, hide_index=True, width="stretch", column_config={
     **(progress if covered.dtype != object else {}),
     t("col_median_min"): st.column_config.TextColumn(t("col_median_min"), help=t("col_median_help")),
+    t("col_uncovered"): st.column_config.Column(t("col_uncovered"), help=t("col_uncovered_help")),
 })
 unknown_footnote(gaps)
 

@@ -20,6 +20,7 @@ from planning.app.common import (
     lang,
     markdown_literal,
     planning_errors,
+    print_downloads,
     scenario_map_png,
     scenario_sentences,
     show_hash,
@@ -130,17 +131,20 @@ if runoff:
     for line in runoff:
         st.text(line)
 
+scenario = area = None
 if winner is not None:
     st.subheader(t("results_plan"))
     st.text(name(winner))
     with planning_errors():
         scenario = service.sealed_scenario(poll_id, winner)
-        _, area_id = current_area()
+        area, area_id = current_area()
         area_key = area_id.split(":", 1)[1] if area_id.startswith("demo:") else DEFAULT_AREA
         png = scenario_map_png(scenario, scenario.digest, area_key, lang())
         if png:
             st.image(png, width=520)
         show_list(scenario_sentences(scenario))
+    if scenario is not None and area is not None:  # the chosen plan's report, tables and the poster with the published result
+        print_downloads(area, area_id, scenario, key="results_print", poll_id=poll_id)
 
 st.subheader(t("results_receipts"))
 receipts = bool(published["settings"]["publish_receipts"])

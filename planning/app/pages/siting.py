@@ -23,6 +23,7 @@ from planning.app.common import (
     show_error,
     siting_data,
     t,
+    task_editor,
     type_name,
     unknown_footnote,
 )
@@ -45,7 +46,7 @@ from planning.base.formatting import (
 )
 from planning.base.walking import DEFAULT_SPEED_KMH
 from scenarios.assemble import scenario_from_plan
-from scenarios.scenario import save_scenario
+from scenarios.scenario import save_scenario, with_tasks
 
 st.title(t("page_siting"))
 st.caption(t("siting_intro"))
@@ -180,8 +181,10 @@ with planning_errors():
 # -- save as scenario -----------------------------------------------------------------------
 st.subheader(t("siting_save"))
 name = st.text_input(t("siting_scenario_name"), value=t("siting_default_name", model=t(f"model_{run['model']}")))
+st.caption(t("tasks_help"))
+tasks = task_editor(run["plan"], key="siting_tasks")
 if st.button(t("siting_save_button")):
     with planning_errors():
-        scenario = run["plan"].model_copy(update={"name": name.strip() or run["plan"].name})
+        scenario = with_tasks(run["plan"], tasks).model_copy(update={"name": name.strip() or run["plan"].name})
         path = save_scenario(scenario, scenario_dir())
         st.success(t("siting_saved", path=path.name))

@@ -22,6 +22,9 @@ COVERAGE_BINS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COVERAGE_COLORS: tuple[str, ...] = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8")
 # Isochrones on web maps, shortest walk darkest.
 ISOCHRONE_COLORS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
+# The heat layer of uncovered residents on web maps (Leaflet.heat's own default, written out so
+# the legend's colour bar is the layer's): few residents out of reach blue, many red.
+HEAT_GRADIENT: dict[float, str] = {0.4: "blue", 0.6: "cyan", 0.7: "lime", 0.8: "yellow", 1.0: "red"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,13 @@ SITE_STYLE = PointStyle("*", "#e7298a", "#000000", 260.0, 0.9)
 # Walking areas on printed maps: one dark grey, told apart by dashes (shortest walk solid).
 ISOCHRONE_PRINT_COLOR = "#252525"
 ISOCHRONE_DASHES: tuple[str, ...] = ("-", "--", ":", "-.")
+ISOCHRONE_DASH_NAMES: tuple[str, ...] = ("solid", "dashed", "dotted", "dashdot")  # how a caption names them
+
+
+def isochrone_dash(index: int) -> tuple[str, str]:
+    """(matplotlib line style, its name) of the ``index``-th walking time, shortest first."""
+    i = min(index, len(ISOCHRONE_DASHES) - 1)
+    return ISOCHRONE_DASHES[i], ISOCHRONE_DASH_NAMES[i]
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "communities": ("name", "covered_share"),
@@ -69,6 +79,12 @@ class MapLabels:
     kilometres: str = "km"
     north: str = "N"
     colon: str = ": "
+    legend: str = "Legend"
+    unknown: str = "cannot be computed"
+    heat_note: str = "warmer colours: more residents out of walking reach nearby"
+    few: str = "few"
+    many: str = "many"
+    cluster_note: str = "a number: that many points grouped here; zoom in to see them"
 
 
 def check_layer(gdf: gpd.GeoDataFrame, layer: str) -> None:

@@ -15,16 +15,17 @@ import numpy as np
 import shapely
 from matplotlib import font_manager, patheffects
 from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 
 from planning.base.errors import PlanningError
 from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
     FACILITY_STYLE,
-    ISOCHRONE_DASHES,
     ISOCHRONE_PRINT_COLOR,
     RESIDENT_STYLE,
     SITE_STYLE,
@@ -33,6 +34,7 @@ from planning.outputs.maps.layers import (
     check_layer,
     coverage_class,
     coverage_legend_rows,
+    isochrone_dash,
 )
 
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -158,7 +160,7 @@ def draw_static_map(
         walk = isochrones.to_crs(crs)
         lines = gpd.GeoSeries(shapely.clip_by_rect(walk.boundary.to_numpy(), *frame), crs=crs)
         for i, minutes in enumerate(sorted(set(walk["minutes"].astype(float)))):
-            dash = ISOCHRONE_DASHES[min(i, len(ISOCHRONE_DASHES) - 1)]
+            dash, _ = isochrone_dash(i)
             lines[(walk["minutes"] == minutes).to_numpy()].plot(ax=ax, color=ISOCHRONE_PRINT_COLOR, linewidth=1.1,
                                                                 linestyle=dash)
             handles.append(Line2D([], [], color=ISOCHRONE_PRINT_COLOR, linestyle=dash,
@@ -178,10 +180,11 @@ def draw_static_map(
         check_layer(sites, "sites")
         sites.to_crs(crs).plot(ax=ax, **_point_kwargs(SITE_STYLE))
         handles.append(_legend_point(SITE_STYLE, labels.sites))
+    names: list[Text] = []
     if len(areas) <= MAX_NAMED_COMMUNITIES:
         for point, name in zip(areas.representative_point(), areas["name"].astype(str)):
-            ax.text(point.x, point.y, name, ha="center", va="center", fontsize=label_size, family=family,
-                    color="#111", path_effects=_HALO, clip_on=True)
+            names.append(ax.text(point.x, point.y, name, ha="center", va="center", fontsize=label_size,
+                                 family=family, color="#111", path_effects=_HALO, clip_on=True))
 
     ax.set_xlim(frame[0], frame[2])
     ax.set_ylim(frame[1], frame[3])
@@ -199,6 +202,45 @@ def draw_static_map(
     legend = ax.legend(handles=handles, title=labels.covered_share, loc="upper left", fontsize=7, title_fontsize=8,
                        framealpha=0.9, prop={"family": family, "size": 7})
     legend.get_title().set_family(family)
-    if title:
-        ax.set_title(title, family=family)
+    if title:  # a figure title keeps its own room at the top however the layout fits the map's shape
+        fig.suptitle(title, family=family, fontsize="large")
+    fig._community_names = [(text, text.get_position(), weight)  # for tidy_names once the layout is final
+                            for text, weight in zip(names, areas.area.to_numpy())]
+    tidy_names(fig)
     return fig
+
+
+def tidy_names(fig: Figure, pad_px: float = 2.0) -> None:
+    """Community names that stay whole and apart: a name running past the map frame is moved inside it,
+    and where two names (or a name and the legend, scale bar, north arrow or attribution) would overlap,
+    the smaller community's name is left out, as the web map does until zoomed in. Call again after
+    moving the legend or resizing the figure (:func:`draw_static_map` calls it once)."""
+    names = getattr(fig, "_community_names", [])
+    if not names:
+        return
+    for text, position, _ in names:
+        text.set_position(position)
+        text.set_visible(True)
+    ax = names[0][0].axes
+    texts = {id(text) for text, _, _ in names}
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()  # the constrained layout fixes the axes, so the names' extents are final
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    obstacles = [*(t for t in ax.texts if id(t) not in texts), *(p for p in ax.patches if isinstance(p, Rectangle)),
+                 *(legend for legend in [ax.get_legend(), *fig.legends] if legend is not None)]
+    taken = [artist.get_window_extent(renderer).padded(pad_px) for artist in obstacles if artist.get_visible()]
+    to_data = ax.transData.inverted()
+    for text, _, _ in sorted(names, key=lambda name: -name[2]):
+        box = text.get_window_extent(renderer)
+        dx = max(frame.x0 + pad_px - box.x0, 0.0) + min(frame.x1 - pad_px - box.x1, 0.0)
+        dy = max(frame.y0 + pad_px - box.y0, 0.0) + min(frame.y1 - pad_px - box.y1, 0.0)
+        if dx or dy:
+            x, y = ax.transData.transform(text.get_position())
+            text.set_position(to_data.transform((x + dx, y + dy)))
+            box = box.translated(dx, dy)
+        box = box.padded(pad_px)
+        if any(box.overlaps(other) for other in taken):
+            text.set_visible(False)
+        else:
+            taken.append(box)

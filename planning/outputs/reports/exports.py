@@ -17,16 +17,25 @@ from planning.base.formatting import export_numbers
 from planning.io.write import atomic_folder, atomic_output
 from planning.outputs.exports import community_wide, write_coverage_layers
 from planning.outputs.formats import EXPORT_FORMATS
-from planning.outputs.reports.content import ReportContent
+from planning.outputs.reports.content import ReportContent, label, location_text
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import sites_frame
 
 
-def extra_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
+def clusters_in_words(clusters: gpd.GeoDataFrame, lang: str = "zh") -> gpd.GeoDataFrame:
+    """The uncovered clusters with ``direction`` in words (东北, 中部 · north-east, centre) instead of a
+    compass code, and ``location``: the place as the report describes it (珠江路附近，区域中心东北方约 1.2 公里)."""
+    if clusters.empty:
+        return clusters.assign(location=pd.Series(dtype=object))
+    return clusters.assign(direction=clusters["direction"].map(lambda d: label(f"compass_{d}", lang)),
+                           location=clusters.apply(location_text, axis=1, args=(lang,)))
+
+
+def extra_layers(data: ReportData, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
     """Layers the coverage GeoPackage lacks: facilities, uncovered clusters, walking areas, scenario sites."""
     layers = {
         "facilities": data.area.facilities[["id", "type", "name", "source", "geometry"]],
-        "uncovered_clusters": data.clusters,
+        "uncovered_clusters": clusters_in_words(data.clusters, lang),
         "isochrones": data.isochrones,
     }
     if data.scenario is not None:
@@ -36,12 +45,12 @@ def extra_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def all_layers(data: ReportData) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer with geometry, unreachable minutes as NaN (written as NULL)."""
+def all_layers(data: ReportData, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
+    """Every layer with geometry, unreachable minutes as NaN (written as NULL); words in ``lang``."""
     coverage = data.coverage
     layers = {"demand": coverage.demand,
               "communities": community_wide(coverage, data.area.communities.to_crs(coverage.demand.crs)),
-              **extra_layers(data)}
+              **extra_layers(data, lang)}
     return {name: export_numbers(layer) for name, layer in layers.items()}
 
 
@@ -53,9 +62,10 @@ def export_format(path: str | Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def write_gpkg(path: str | Path, data: ReportData, inputs=()) -> list[str]:
-    """One GeoPackage with every layer (network CRS), complete or not at all; returns the layer names."""
-    layers = extra_layers(data)
+def write_gpkg(path: str | Path, data: ReportData, inputs=(), lang: str = "zh") -> list[str]:
+    """One GeoPackage with every layer (network CRS), words in ``lang``, complete or not at all;
+    returns the layer names."""
+    layers = extra_layers(data, lang)
     with atomic_output(path, inputs) as tmp:
         write_coverage_layers(tmp, data.coverage, data.area.communities)
         for name, layer in layers.items():
@@ -63,9 +73,9 @@ def write_gpkg(path: str | Path, data: ReportData, inputs=()) -> list[str]:
     return ["demand", "communities", "summary", "log", *layers]
 
 
-def write_geojson(directory: str | Path, data: ReportData, inputs=()) -> list[Path]:
-    """``<layer>.geojson`` in WGS84 for every layer, all or none; returns the files written."""
-    layers = all_layers(data)
+def write_geojson(directory: str | Path, data: ReportData, inputs=(), lang: str = "zh") -> list[Path]:
+    """``<layer>.geojson`` in WGS84 for every layer, words in ``lang``, all or none; returns the files written."""
+    layers = all_layers(data, lang)
     with atomic_folder(directory, inputs) as work:
         for name, layer in layers.items():
             layer.to_crs(4326).to_file(work / f"{name}.geojson", driver="GeoJSON", engine="pyogrio")

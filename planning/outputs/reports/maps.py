@@ -17,8 +17,8 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
 from planning.base.text import catalogue
 from planning.coverage.residents import served_weight
-from planning.outputs.maps.layers import MapLabels
-from planning.outputs.maps.static import draw_static_map
+from planning.outputs.maps.layers import MapLabels, coverage_legend_rows, isochrone_dash
+from planning.outputs.maps.static import draw_static_map, tidy_names
 from planning.outputs.reports.content import Figure, focus_tier, scenario_type_name
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import Scenario, coverage_frame, sites_frame
@@ -30,6 +30,15 @@ MAP_DPI = 130
 
 def _label(key: str, lang: str, **params) -> str:
     return catalogue("report").text(key, lang, **params)
+
+
+def scenario_legend_texts(scenario: Scenario, lang: str) -> list[str]:
+    """Every text of the legend of :func:`scenario_map_pngs` (to measure how wide it is)."""
+    labels = map_labels(lang)
+    focus = scenario_focus(scenario)
+    name = scenario_type_name(scenario, focus[0], lang) if focus else ""
+    return [labels.covered_share, labels.sites, f"{labels.facilities}{labels.colon}{name}",
+            *(text for _, text in coverage_legend_rows())]
 
 
 def map_labels(lang: str) -> MapLabels:
@@ -58,8 +67,25 @@ def _legend_below(fig: MplFigure, columns: int = 4, size: float = 7) -> None:
     legend.get_title().set_family(family)
 
 
-def map_png(fig: MplFigure, dpi: int = MAP_DPI, columns: int = 4, legend_size: float = 7) -> bytes:
-    _legend_below(fig, columns, legend_size)
+def _legend_beside(fig: MplFigure, size: float = 7) -> None:
+    """Move the legend to the right of the map, one entry a line (a wide area on a tall page)."""
+    ax = fig.axes[0]
+    old = ax.get_legend()
+    family = old.get_texts()[0].get_fontfamily()
+    legend = ax.legend(handles=old.legend_handles, labels=[t.get_text() for t in old.get_texts()],
+                       title=old.get_title().get_text(), loc="center left", bbox_to_anchor=(1.01, 0.5),
+                       title_fontsize=size + 1, frameon=False, prop={"family": family, "size": size})
+    legend.get_title().set_family(family)
+
+
+def map_png(fig: MplFigure, dpi: int = MAP_DPI, columns: int = 4, legend_size: float = 7,
+            beside: bool = False) -> bytes:
+    """PNG bytes of a map with its legend below (in ``columns``) or, ``beside``, to its right."""
+    if beside:
+        _legend_beside(fig, legend_size)
+    else:
+        _legend_below(fig, columns, legend_size)
+    tidy_names(fig)  # the legend moved: the map's size and so the room for names changed
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
@@ -80,13 +106,23 @@ def type_map(data: ReportData, ftype: FacilityType, lang: str) -> Figure:
                              geometry=demand.geometry.to_numpy(), crs=demand.crs)
     name = ftype.name(lang)
     facilities = data.area.facilities_of(ftype.key).assign(type=name)
+    walks = data.isochrones[data.isochrones["type"] == ftype.key]
     fig = draw_static_map(_communities(data, ftype), map_labels(lang), facilities=facilities,
-                          demand=layer[layer["weight"] > 0],
-                          isochrones=data.isochrones[data.isochrones["type"] == ftype.key],
+                          demand=layer[layer["weight"] > 0], isochrones=walks,
                           title=_label("map_title", lang, type=name),
                           size_inches=map_size_inches(data.area.communities))
-    return Figure(f"map_{ftype.key}", _label("map_caption", lang, type=name, tier=f"{ftype.tier_minutes:g}"),
-                  map_png(fig))
+    caption = _label("map_caption", lang, type=name, tier=f"{ftype.tier_minutes:g}")
+    if len(walks):
+        caption += _label("map_caption_walks", lang, lines=walk_lines_text(walks["minutes"], lang))
+    return Figure(f"map_{ftype.key}", caption, map_png(fig))
+
+
+def walk_lines_text(minutes: pd.Series, lang: str) -> str:
+    """"实线 5 分钟、虚线 10 分钟" — the walking times a map draws, each with its line style."""
+    steps = sorted(set(minutes.astype(float)))
+    return _label("list_sep", lang).join(
+        _label("walk_line", lang, line=_label(f"line_{isochrone_dash(i)[1]}", lang), minutes=f"{m:g}")
+        for i, m in enumerate(steps))
 
 
 # -- a scenario: before → after ------------------------------------------------------------
@@ -123,10 +159,14 @@ def scenario_sites_layer(scenario: Scenario, crs) -> gpd.GeoDataFrame:
 
 
 def scenario_map_pngs(area: Area, scenario: Scenario, lang: str, width_inches: float = MAP_WIDTH_INCHES / 2 + 0.4,
-                      dpi: int = MAP_DPI, label_size: float = 6.5,
-                      legend_size: float = 6.5) -> tuple[bytes, bytes] | None:
+                      dpi: int = MAP_DPI, label_size: float = 6.5, legend_size: float = 6.5,
+                      legend_inches: float = 1.0, size_inches: tuple[float, float] | None = None,
+                      legend_beside: bool = False) -> tuple[bytes, bytes] | None:
     """(before, after) maps of the plan: communities shaded by the covered share of the focus type
     before and after building, existing facilities on both, the new sites on the after map.
+
+    Each is ``width_inches`` wide and as high as the area's shape needs plus ``legend_inches`` of
+    legend below (see :func:`map_size_inches`), or ``size_inches`` with the legend ``beside`` the map.
     None when the plan has no sites or its communities are not this area's."""
     focus = scenario_focus(scenario)
     if focus is None:
@@ -138,7 +178,7 @@ def scenario_map_pngs(area: Area, scenario: Scenario, lang: str, width_inches: f
     name = scenario_type_name(scenario, kind, lang)
     labels = map_labels(lang)
     existing = area.facilities_of(kind).assign(type=name) if kind in set(area.facilities["type"]) else None
-    size = map_size_inches(area.communities, width_inches, legend=1.0)
+    size = size_inches or map_size_inches(area.communities, width_inches, legend=legend_inches)
     pngs = []
     for when in ("before", "after"):
         layer = area.communities.assign(covered_share=shares[when].to_numpy())
@@ -146,7 +186,7 @@ def scenario_map_pngs(area: Area, scenario: Scenario, lang: str, width_inches: f
                               sites=scenario_sites_layer(scenario, area.crs) if when == "after" else None,
                               title=_label(f"map_scenario_{when}", lang, type=name, tier=tier),
                               size_inches=size, label_size=label_size)
-        pngs.append(map_png(fig, dpi, columns=2, legend_size=legend_size))
+        pngs.append(map_png(fig, dpi, columns=2, legend_size=legend_size, beside=legend_beside))
     return pngs[0], pngs[1]
 
 

@@ -1,5 +1,8 @@
 """The report as an A4 PDF whose only font is an embedded subset of a Chinese TrueType font.
 
+Text is broken into lines by :mod:`planning.outputs.linebreak` (no "（" at a line end, no "；" at a
+line start); column headers break only between words.
+
 The font (WenQuanYi Micro Hei from Debian ``fonts-wqy-microhei``, see :mod:`planning.outputs.fonts`)
 carries Latin letters too, so ``pdffonts`` lists one embedded font and a print shop with no
 Chinese font installed prints the same pages.
@@ -31,6 +34,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Table as PdfTable
 
 from planning.outputs.fonts import PDF_FONT, register_pdf_font
+from planning.outputs.linebreak import BrokenParagraph
 from planning.outputs.reports.content import (
     Figure,
     ReportContent,
@@ -133,8 +137,8 @@ def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[F
     widths = _column_widths(table, lang)
     head = [Paragraph(_header_lines(str(c), w - 2 * CELL_PAD), styles["head"])
             for c, w in zip(table.frame.columns, widths)]
-    body = [[Paragraph(_markup(cell_text(v, table.kinds[c], lang)),
-                       styles["cell_right" if table.kinds[c] in RIGHT_KINDS else "cell"])
+    body = [[BrokenParagraph(cell_text(v, table.kinds[c], lang),
+                             styles["cell_right" if table.kinds[c] in RIGHT_KINDS else "cell"])
              for c, v in zip(table.frame.columns, row)] for row in table.frame.itertuples(index=False)]
     grid = PdfTable([head, *body], colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle([
@@ -146,10 +150,10 @@ def _table(table: Table, lang: str, styles: dict[str, ParagraphStyle]) -> list[F
         ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
     ]))
-    parts: list[Flowable] = [Paragraph(_markup(table.title), styles["h2"])] if table.title else []
+    parts: list[Flowable] = [BrokenParagraph(table.title, styles["h2"])] if table.title else []
     parts.append(grid)
     if table.caption:
-        parts.append(Paragraph(_markup(table.caption), styles["caption"]))
+        parts.append(BrokenParagraph(table.caption, styles["caption"]))
     return [*parts, Spacer(1, 3 * mm)]
 
 
@@ -162,7 +166,7 @@ def _image(png: bytes, width: float, height: float) -> Image:
 
 def _figure(figure: Figure, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     """A full-width map at most half a page high, so two maps share a page."""
-    return [_image(figure.png, TEXT_WIDTH, FIGURE_HEIGHT), Paragraph(_markup(figure.caption), styles["caption"]),
+    return [_image(figure.png, TEXT_WIDTH, FIGURE_HEIGHT), BrokenParagraph(figure.caption, styles["caption"]),
             Spacer(1, 3 * mm)]
 
 
@@ -175,7 +179,7 @@ def _figure_pair(left: Figure, right: Figure, styles: dict[str, ParagraphStyle])
                               ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     caption = " ".join(c for c in (left.caption, right.caption) if c)
-    return [grid, Paragraph(_markup(caption), styles["caption"]), Spacer(1, 3 * mm)]
+    return [grid, BrokenParagraph(caption, styles["caption"]), Spacer(1, 3 * mm)]
 
 
 def _figures(figures: list[Figure], styles: dict[str, ParagraphStyle]) -> list[list[Flowable]]:
@@ -196,8 +200,8 @@ def _figures(figures: list[Figure], styles: dict[str, ParagraphStyle]) -> list[l
 
 def _section(section: Section, lang: str, styles: dict[str, ParagraphStyle], first: bool) -> list[Flowable]:
     """A section's flowables; its heading is kept on the page of its first table or map."""
-    heading = [Paragraph(_markup(section.title), styles["h1"])]
-    heading += [Paragraph(_markup(p), styles["body"]) for p in section.paragraphs]
+    heading = [BrokenParagraph(section.title, styles["h1"])]
+    heading += [BrokenParagraph(p, styles["body"]) for p in section.paragraphs]
     blocks = [(_table(t, lang, styles), len(t.frame) <= KEEP_ROWS) for t in section.tables if t.printed]
     blocks += [(flowables, True) for flowables in _figures(section.figures, styles)]
     parts: list[Flowable] = [PageBreak()] if section.page_break and not first else []
@@ -228,8 +232,8 @@ def render_pdf(content: ReportContent) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN, title=content.title, author="shenghuoquan", lang=content.lang,
                             initialFontName=FONT)
-    story: list[Flowable] = [Paragraph(_markup(content.title), styles["title"])]
-    story += [Paragraph(_markup(line), styles["subtitle"]) for line in content.subtitle]
+    story: list[Flowable] = [BrokenParagraph(content.title, styles["title"])]
+    story += [BrokenParagraph(line, styles["subtitle"]) for line in content.subtitle]
     for i, section in enumerate(content.sections):
         story += _section(section, content.lang, styles, first=i == 0)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -174,3 +174,15 @@ def test_poster_refuses_to_call_for_a_vote_the_plan_is_not_in(plan_file, tmp_pat
     assert main(["poster", "--scenario", str(plan_file), "--poll", str(poll_id), "--db", str(tmp_path / "poll.sqlite"),
                  "--out", str(out)]) == 2
     assert "选项中没有方案" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_before_after_caption_reads_well_for_every_facility_type(lang):
+    """The type's name is put after a verb, so 社区食堂 does not follow 各社区 (was 各社区社区食堂)."""
+    from planning.base.catalogue import load_catalogue
+    from planning.base.text import catalogue
+
+    for ftype in load_catalogue().values():
+        name = ftype.name_zh if lang == "zh" else ftype.name_en
+        caption = catalogue("report").text("map_scenario_caption", lang, type=name, tier=15)
+        assert name in caption and "社区社区" not in caption and "15" in caption

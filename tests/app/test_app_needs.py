@@ -6,8 +6,11 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
+
+from planning.base.errors import PlanningError
 
 from scenarios.needs import survey_area
 from scenarios.voting import VotingService
@@ -118,3 +121,61 @@ def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secr
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "民情征集").value == survey_id
     assert next(m for m in at.metric if m.label == "收到诉求").value == str(MEALS + PARKING)
+
+
+def _followup_page(survey_id: int, code: str) -> AppTest:
+    return _app("needs", survey=str(survey_id), code=code)
+
+
+def _org_followup_table(at: AppTest) -> dict[str, int]:
+    """The organiser's 成效评议结果 table (a plain HTML table) as {row label: count}."""
+    table = next(m.value for m in at.markdown if "<th>评议</th>" in m.value)
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", table)
+    return {html.unescape(label): int(n) for label, n in rows}
+
+
+def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts(tmp_path, monkeypatch, demo_area):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    survey_id = service.create_survey(SECRET, "成效评议", ["meals", "clinic_far"], mode="codes",
+                                      **survey_area(demo_area, "demo:xinjiekou"))
+    codes = service.generate_survey_codes(SECRET, survey_id, 3)
+    service.open_survey(SECRET, survey_id)
+    spot = demo_area.candidates.to_crs(4326).geometry.iloc[0]
+    for code, kind in zip(codes, ["meals", "clinic_far", "meals"]):
+        service.submit_need(survey_id, kind, lon=spot.x, lat=spot.y, code=code, text="**午饭** <b>难</b>")
+    service.close_survey(SECRET, survey_id)
+    service.start_followup(SECRET, survey_id)
+    service.engine.dispose()
+
+    for code, outcome in ((codes[0], "met"), (codes[1], "partly")):
+        at = _followup_page(survey_id, code)
+        assert [t.value for t in at.text if "午饭" in t.value] == ["**午饭** <b>难</b>"]  # the resident's words, plain
+        next(r for r in at.radio if r.label == "现在怎么样？").set_value(outcome)
+        at.text_area[0].set_value("*周末* 不开门")
+        _button(at, "提交").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert any("已收到您的评议" in m.value for m in at.markdown)
+
+    again = _followup_page(survey_id, codes[0])  # the same code a second time: refused, nothing asked
+    assert any("已经评议过" in e.value for e in again.error), [e.value for e in again.error]
+    assert not [r for r in again.radio if r.label == "现在怎么样？"]
+    with pytest.raises(PlanningError) as err:  # and the service refuses it too (a page left open)
+        NeedsService.connect(str(tmp_path / "votes.sqlite")).follow_up(survey_id, codes[0], "not_met")
+    assert err.value.code == "followup_already_given"
+
+    org = _app("needs_organiser")
+    org.text_input[0].set_value(SECRET)
+    _button(org, "进入").click().run()
+    assert not org.exception, org.exception
+    assert next(s for s in org.selectbox if s.label == "民情征集").value == survey_id
+    counts = _org_followup_table(org)
+    assert counts == {"解决了": 1, "部分解决": 1, "没有解决": 0, "尚未回答": 1}, counts
+    check = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    stored = [n.followup for n in check.stated_needs(SECRET, survey_id)]
+    assert sorted(v for v in stored if v) == ["met", "partly"] and len(stored) == 3  # again, from the stored answers
+    check.engine.dispose()
+    assert next(m for m in org.metric if m.label == "已回访").value == "2"

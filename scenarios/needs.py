@@ -9,7 +9,8 @@ The answers come from :class:`scenarios.voting.needs.NeedsService` as rows with 
   within the facility type's tier (the coverage engine);
 - :func:`need_counts` — counts per 社区 or 网格 and need type;
 - :func:`need_clusters` — places many residents name: needs of one type within ``radius_m`` of one
-  another, chained; :func:`cluster_candidates` turns them into candidate sites;
+  another, chained; :func:`cluster_candidates` turns them into candidate sites (:func:`needs_candidates`
+  straight from a survey's answers);
 - :func:`group_texts` — the free text grouped by simple keyword themes (``data/need_types.yaml``);
 - :func:`coarsen` — locations made coarse for publication (a 50 m grid cell's centre, or the nearest
   楼栋 of the area's residents).
@@ -31,6 +32,7 @@ from planning.base.catalogue import FacilityType
 from planning.base.errors import PlanningError
 from planning.base.needs import NeedType, TextTheme, load_need_types, load_text_themes
 from planning.base.walking import DEFAULT_SPEED_KMH, MAX_SNAP_M, speed_mps
+from planning.io.layers import find_column
 from planning.coverage.times import nearest_seconds
 from planning.network.snapping import snap_points
 
@@ -151,16 +153,40 @@ def need_clusters(located: gpd.GeoDataFrame, radius_m: float = CLUSTER_RADIUS_M,
                             crs=located.crs)
 
 
-def cluster_candidates(area: Area, clusters: gpd.GeoDataFrame, facility_type: str,
+def cluster_candidates(area: Area, clusters: gpd.GeoDataFrame, facility_type: FacilityType,
                        need_types: Mapping[str, NeedType] | None = None) -> gpd.GeoDataFrame:
-    """The area's candidate sites plus one at each cluster of needs a ``facility_type`` site answers
-    (ids ``need-N001`` …; no cost given, so the catalogue's default cost applies)."""
+    """The area's candidate sites plus one at each cluster of needs a ``facility_type`` site answers.
+
+    The new rows have ids ``need-N001`` … (the cluster's id), its ``community``, and ``need`` /
+    ``need_count`` (the cluster's need type and size; empty on the area's own candidates). Where the
+    candidates carry a cost or capacity column, the new rows get the type's catalogue defaults (the
+    defaults apply anyway where there is no such column).
+    """
     need_types = need_types or load_need_types()
-    kinds = [k for k, n in need_types.items() if facility_type in n.answers]
+    kinds = [k for k, n in need_types.items() if facility_type.key in n.answers]
     chosen = clusters[clusters["need"].isin(kinds)]
-    extra = gpd.GeoDataFrame({"id": ("need-" + chosen["id"]).to_numpy()}, geometry=chosen.geometry.to_numpy(),
-                             crs=clusters.crs).to_crs(area.candidates.crs)
-    return gpd.GeoDataFrame(pd.concat([area.candidates, extra], ignore_index=True), crs=area.candidates.crs)
+    extra = gpd.GeoDataFrame({"id": ("need-" + chosen["id"].astype(str)).to_numpy(),
+                              "community": chosen["community"].to_numpy() if "community" in chosen else None,
+                              "need": chosen["need"].to_numpy(), "need_count": chosen["count"].to_numpy()},
+                             geometry=chosen.geometry.to_numpy(), crs=clusters.crs).to_crs(area.candidates.crs)
+    for role, default in (("cost_yuan", facility_type.default_cost_yuan), ("capacity", facility_type.default_capacity)):
+        column = find_column(area.candidates.columns, role)
+        if column is not None:
+            extra[column] = float(default)
+    own = area.candidates.assign(id=area.candidates["id"].astype(str)) if "id" in area.candidates else area.candidates
+    return gpd.GeoDataFrame(pd.concat([own, extra], ignore_index=True), crs=area.candidates.crs)
+
+
+def needs_candidates(area: Area, needs: gpd.GeoDataFrame, facility_type: FacilityType,
+                     need_types: Mapping[str, NeedType] | None = None, radius_m: float = CLUSTER_RADIUS_M,
+                     min_needs: int = CLUSTER_MIN_NEEDS) -> gpd.GeoDataFrame:
+    """:func:`cluster_candidates` from a survey's answers (:func:`needs_frame`, any CRS): the needs are
+    placed in the area's 社区, chained into clusters (:func:`need_clusters`), and the clusters a
+    ``facility_type`` site answers become candidate sites beside the area's own."""
+    located = needs.to_crs(area.crs).reset_index(drop=True)
+    if not located.empty:
+        located["community"] = assign_community(located, area.communities)
+    return cluster_candidates(area, need_clusters(located, radius_m, min_needs), facility_type, need_types)
 
 
 def group_texts(texts: Sequence[str], themes: Mapping[str, TextTheme] | None = None) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 Goals: ``residents`` (the most residents; the survey's needs are only counted), ``needs`` (the most
 stated needs: residents weigh nothing) and ``both`` (residents, plus each stated need weighing as
-many residents as the planner sets). Only closed surveys of the area in use are offered.
+many residents as the planner sets). Only closed surveys of the area in use are offered. For a
+single facility type, the planner may also add a candidate site at each place many residents name
+(a cluster of needs that type answers: ``need-N001`` …), beside the area's own candidates.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from typing import Any
 import streamlit as st
 
 from optimize.needs import NEEDS_MODELS, needs_summary, prepare_needs
+from optimize.siting import SitingData
 from planning.app.common import (
     labels,
+    lang,
     markdown_literal,
     needs_service,
     needs_text,
@@ -20,15 +24,20 @@ from planning.app.common import (
     show_notes,
     siting_data,
 )
-from scenarios.needs import needs_frame, needs_record
+from planning.base.catalogue import FacilityType
+from planning.base.formatting import count_text
+from planning.base.needs import load_need_types
+from planning.base.walking import DEFAULT_SPEED_KMH
+from scenarios.needs import needs_candidates, needs_frame, needs_record
 from scenarios.voting.needs import need_rows
 
 GOALS = ("residents", "needs", "both")
 DEFAULT_NEED_WEIGHT = 50.0
 
 
-def needs_choice(area_id: str, model: str) -> tuple[Any, dict]:
-    """Widgets: the survey to count or plan with (None: none) and the goal with its weight."""
+def needs_choice(area_id: str, model: str, types: list[str] | None = None) -> tuple[Any, dict]:
+    """Widgets: the survey to count or plan with (None: none) and the goal with its weight; for one
+    facility type (``types``), whether the clusters of needs it answers become candidate sites."""
     surveys = []
     with planning_errors():
         surveys = [s for s in needs_service().surveys()
@@ -48,15 +57,37 @@ def needs_choice(area_id: str, model: str) -> tuple[Any, dict]:
     if goal == "both":
         weight = st.number_input(needs_text("siting_need_weight"), 0.0, 100_000.0, DEFAULT_NEED_WEIGHT, 10.0,
                                  help=needs_text("siting_need_weight_help"))
-    return by_id[chosen], {"goal": goal, "weight": float(weight)}
+    cluster_sites = False
+    if types is not None and len(types) == 1:
+        cluster_sites = st.checkbox(needs_text("siting_cluster_sites"), value=False,
+                                    help=needs_text("siting_cluster_sites_help"))
+    return by_id[chosen], {"goal": goal, "weight": float(weight), "cluster_sites": bool(cluster_sites)}
 
 
-def stated_needs(area, area_id: str, survey):
-    """The survey's needs placed on the area's network (None without a survey)."""
+def _survey_frame(survey):
+    return needs_frame(need_rows(needs_service().planning_needs(survey.id)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _with_cluster_sites(_area, area_id: str, _survey, survey_id: int, answers: int, _ftype: FacilityType,
+                        type_key: str, speed_kmh: float = DEFAULT_SPEED_KMH) -> SitingData:
+    candidates = needs_candidates(_area, _survey_frame(_survey), _ftype)
+    return SitingData.prepare(_area.network, _area.demand, candidates, _area.facilities, speed_kmh)
+
+
+def planning_data(area, area_id: str, survey, goal: dict, types: list[FacilityType]) -> SitingData:
+    """The siting data the run plans on: the area's own, or with a candidate site at each cluster of
+    stated needs the (single) facility type answers when the planner asked for it."""
+    if survey is None or not goal.get("cluster_sites") or len(types) != 1:
+        return siting_data(area, area_id)
+    return _with_cluster_sites(area, area_id, survey, survey.id, survey.answers, types[0], types[0].key)
+
+
+def stated_needs(data: SitingData, survey):
+    """The survey's needs placed on the network of ``data`` (None without a survey)."""
     if survey is None:
         return None
-    frame = needs_frame(need_rows(needs_service().planning_needs(survey.id)))
-    return prepare_needs(siting_data(area, area_id), frame)
+    return prepare_needs(data, _survey_frame(survey))
 
 
 def needs_params(needs, goal: dict) -> dict:
@@ -68,11 +99,11 @@ def needs_params(needs, goal: dict) -> dict:
     return {"needs": needs, "need_weight": goal["weight"], "population_weight": 1.0}
 
 
-def needs_outcome(area, area_id: str, survey, needs, goal: dict, sites, types) -> dict | None:
+def needs_outcome(data: SitingData, survey, needs, goal: dict, sites, types) -> dict | None:
     """What the run answers of the survey, and the record its scenario keeps (None without a survey)."""
     if survey is None or needs is None:
         return None
-    summary = needs_summary(siting_data(area, area_id), needs, sites, types) if len(sites) else \
+    summary = needs_summary(data, needs, sites, types) if len(sites) else \
         {"total": needs.n_input, "answered": 0, "by_type": {}}
     weights = needs_params(needs, goal)
     record = needs_record(survey.id, survey.title, summary, weights.get("need_weight"), weights.get("population_weight"))
@@ -92,3 +123,20 @@ def show_needs_answered(outcome: dict | None) -> None:
               needs_text("needs_answered_value", answered=record["answered"], total=record["total"]))
     st.caption(needs_text("siting_needs_answered_help", title=markdown_literal(record["title"]), id=record["survey_id"]))
     show_notes(outcome["notes"])
+
+
+def show_need_sites(sites, community_names) -> None:
+    """The plan's sites at places many residents named (``need-N001`` …): the need, how many named it, the 社区."""
+    if "need" not in sites:
+        return
+    mine = sites[sites["need"].notna()]
+    if mine.empty:
+        return
+    kinds = load_need_types()
+    st.caption(needs_text("siting_cluster_sites_chosen", n=len(mine)))
+    st.dataframe({
+        needs_text("col_cluster_site"): mine["id"].astype(str).tolist(),
+        needs_text("col_cluster_need"): [kinds[k].name(lang()) if k in kinds else str(k) for k in mine["need"]],
+        needs_text("col_cluster_count"): [count_text(v, lang()) for v in mine["need_count"]],
+        needs_text("col_cluster_place"): mine["community"].map(community_names).fillna("").astype(str).tolist(),
+    }, hide_index=True, width="stretch")

@@ -307,7 +307,9 @@ class NeedsService(VotingService):
     def follow_up(self, survey_id: int, code: str, outcome: str, text: str = "") -> None:
         """成效评议: the resident who stated a need says whether it was met (``met``/``partly``/``not_met``).
 
-        Saying it again replaces the earlier word; only while the survey is in ``followup``.
+        A code answers the follow-up once (a second answer is refused, ``followup_already_given``: the
+        conditional update lets exactly one of two simultaneous answers through); only while the survey
+        is in ``followup``.
         """
         if outcome not in FOLLOWUPS:
             raise PlanningError("followup_bad_value", value=outcome, choices=", ".join(FOLLOWUPS))
@@ -318,8 +320,11 @@ class NeedsService(VotingService):
             if survey.state != "followup":
                 raise PlanningError("survey_no_followup", state=survey.state)
             row = self._answer_for(conn, survey, canonical)
-            conn.execute(update(db.survey_answers).where(db.survey_answers.c.id == row.id).values(
+            done = conn.execute(update(db.survey_answers).where(
+                db.survey_answers.c.id == row.id, db.survey_answers.c.followup.is_(None)).values(
                 followup=outcome, followup_text=text, followup_at=db.now()))
+            if done.rowcount != 1:
+                raise PlanningError("followup_already_given")
 
     # reading -----------------------------------------------------------------
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
+
+from planning.base.errors import PlanningError
 
 from scenarios.needs import survey_area
 from scenarios.voting import VotingService
@@ -118,3 +121,135 @@ def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secr
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "民情征集").value == survey_id
     assert next(m for m in at.metric if m.label == "收到诉求").value == str(MEALS + PARKING)
+
+
+def _followup_page(survey_id: int, code: str) -> AppTest:
+    return _app("needs", survey=str(survey_id), code=code)
+
+
+def _org_followup_table(at: AppTest) -> dict[str, int]:
+    """The organiser's 成效评议结果 table (a plain HTML table) as {row label: count}."""
+    table = next(m.value for m in at.markdown if "<th>评议</th>" in m.value)
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", table)
+    return {html.unescape(label): int(n) for label, n in rows}
+
+
+def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts(tmp_path, monkeypatch, demo_area):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    survey_id = service.create_survey(SECRET, "成效评议", ["meals", "clinic_far"], mode="codes",
+                                      **survey_area(demo_area, "demo:xinjiekou"))
+    codes = service.generate_survey_codes(SECRET, survey_id, 3)
+    service.open_survey(SECRET, survey_id)
+    spot = demo_area.candidates.to_crs(4326).geometry.iloc[0]
+    for code, kind in zip(codes, ["meals", "clinic_far", "meals"]):
+        service.submit_need(survey_id, kind, lon=spot.x, lat=spot.y, code=code, text="**午饭** <b>难</b>")
+    service.close_survey(SECRET, survey_id)
+    service.start_followup(SECRET, survey_id)
+    service.engine.dispose()
+
+    for code, outcome in ((codes[0], "met"), (codes[1], "partly")):
+        at = _followup_page(survey_id, code)
+        assert [t.value for t in at.text if "午饭" in t.value] == ["**午饭** <b>难</b>"]  # the resident's words, plain
+        next(r for r in at.radio if r.label == "现在怎么样？").set_value(outcome)
+        at.text_area[0].set_value("*周末* 不开门")
+        _button(at, "提交").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert any("已收到您的评议" in m.value for m in at.markdown)
+
+    again = _followup_page(survey_id, codes[0])  # the same code a second time: refused, nothing asked
+    assert any("已经评议过" in e.value for e in again.error), [e.value for e in again.error]
+    assert not [r for r in again.radio if r.label == "现在怎么样？"]
+    with pytest.raises(PlanningError) as err:  # and the service refuses it too (a page left open)
+        NeedsService.connect(str(tmp_path / "votes.sqlite")).follow_up(survey_id, codes[0], "not_met")
+    assert err.value.code == "followup_already_given"
+
+    org = _app("needs_organiser")
+    org.text_input[0].set_value(SECRET)
+    _button(org, "进入").click().run()
+    assert not org.exception, org.exception
+    assert next(s for s in org.selectbox if s.label == "民情征集").value == survey_id
+    counts = _org_followup_table(org)
+    assert counts == {"解决了": 1, "部分解决": 1, "没有解决": 0, "尚未回答": 1}, counts
+    check = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    stored = [n.followup for n in check.stated_needs(SECRET, survey_id)]
+    assert sorted(v for v in stored if v) == ["met", "partly"] and len(stored) == 3  # again, from the stored answers
+    check.engine.dispose()
+    assert next(m for m in org.metric if m.label == "已回访").value == "2"
+
+
+def _far_corner(demo_area) -> tuple[float, float, float]:
+    """The street corner in the area farthest on foot from every candidate site: (x, y, minutes)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from planning.coverage.times import nearest_seconds
+    from planning.network.snapping import snap_points
+
+    network = demo_area.network
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.x, network.y), crs=demo_area.crs)
+    inside = nodes.within(demo_area.communities.to_crs(demo_area.crs).union_all()).to_numpy()
+    node_snap = snap_points(network, nodes)
+    seconds = np.full(len(nodes), -1.0)
+    seconds[node_snap.kept] = nearest_seconds(network, snap_points(network, demo_area.candidates.to_crs(demo_area.crs)),
+                                              node_snap, 4 / 3.6, 3600)
+    best = int(np.argmax(np.where(inside & np.isfinite(seconds), seconds, -1)))
+    return float(network.x[best]), float(network.y[best]), seconds[best] / 60
+
+
+def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answers_them(tmp_path, monkeypatch,
+                                                                                        demo_area):
+    import geopandas as gpd
+    import numpy as np
+
+    from planning.coverage.times import nearest_seconds
+    from planning.network.snapping import snap_points
+
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    x, y, minutes = _far_corner(demo_area)
+    assert minutes > 6.5  # a meal hall serves 5 minutes: no candidate of the area answers a need here
+    spots = gpd.GeoSeries(gpd.points_from_xy(x + np.linspace(-10, 10, MEALS), [y] * MEALS), crs=demo_area.crs)
+    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    survey_id = service.create_survey(SECRET, "身边缺什么", ["meals"], mode="anonymous", per_minute=1000,
+                                      **survey_area(demo_area, "demo:xinjiekou"))
+    service.open_survey(SECRET, survey_id)
+    for p in spots.to_crs(4326):
+        service.submit_need(survey_id, "meals", lon=p.x, lat=p.y)
+    service.close_survey(SECRET, survey_id)
+    service.engine.dispose()
+
+    at = _app("siting")
+    at.number_input[0].set_value(1).run()
+    next(s for s in at.selectbox if s.label == "对照民情征集").set_value(survey_id).run()
+    next(r for r in at.radio if r.label == "选址目标").set_value("needs").run()
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric if m.label == "回应的居民诉求"] == [f"0 / {MEALS} 条"]
+
+    option = next(c for c in at.checkbox if c.label == "把居民集中点名的地方加为候选用地")
+    option.check().run()
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric if m.label == "回应的居民诉求"] == [f"{MEALS} / {MEALS} 条"]
+    (sites,) = [d.value for d in at.dataframe if "点名条数" in d.value.columns]  # the site, its need and place
+    names = demo_area.communities.set_index("code")["name"]
+    assert sites["选址编号"].tolist() == ["need-N001"] and sites["点名条数"].tolist() == [str(MEALS)]
+    assert sites["所在社区"].iloc[0] in names.tolist()
+
+    at.text_input[0].set_value("回应点名").run()
+    _button(at, "保存方案").click().run()
+    (saved,) = (tmp_path / "home" / "scenarios").glob("*.yaml")
+    plan = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    (site,) = plan["sites"]
+    assert site["id"] == "need-N001-meal_hall" and plan["needs"]["answered"] == MEALS
+    # again by the coverage engine: every need within a meal hall's 5 minutes of the saved site
+    point = gpd.GeoDataFrame(geometry=gpd.points_from_xy([site["lon"]], [site["lat"]]), crs=4326).to_crs(demo_area.crs)
+    walk = nearest_seconds(demo_area.network, snap_points(demo_area.network, point),
+                           snap_points(demo_area.network, gpd.GeoDataFrame(geometry=spots)), 4 / 3.6, 3600)
+    assert int((walk <= 5 * 60).sum()) == MEALS

@@ -122,12 +122,13 @@ def test_the_same_code_says_in_the_followup_whether_the_need_was_met(needs):
     needs.start_followup(SECRET, survey_id)
     assert needs.my_need(survey_id, codes[0]).text == "看病要走二十分钟"
     needs.follow_up(survey_id, codes[0], "not_met")
-    needs.follow_up(survey_id, codes[0], "partly", "新开的卫生站周末不开门")  # said again: replaces
+    _refused(needs, "followup_already_given",  # a code answers the follow-up once
+             lambda: needs.follow_up(survey_id, codes[0], "partly", "新开的卫生站周末不开门"))
     _refused(needs, "followup_bad_value", lambda: needs.follow_up(survey_id, codes[1], "maybe"))
     with pytest.raises(PlanningError) as err:
         needs.my_need(survey_id, "2345-6789-ABCD-EF")  # well-formed? either malformed or unknown, never another's
     assert err.value.code in ("code_malformed", "followup_code_unknown")
-    assert needs.followup_summary(survey_id) == {"met": 0, "partly": 1, "not_met": 0, "unanswered": 1}
+    assert needs.followup_summary(survey_id) == {"met": 0, "partly": 0, "not_met": 1, "unanswered": 1}
 
 
 def test_anonymous_followup_code_finds_the_answer(needs):

@@ -149,8 +149,14 @@ def _followup() -> None:
     code = st.text_input(tn("needs_followup_code"), key="need_code")
     if not code.strip():
         return
+    thanks = f'<div class="need-done">{tn("needs_followup_thanks")}</div>'
+    if st.session_state.get(f"need_followed_{info.id}") == code:  # answered from this page just now
+        st.markdown(thanks, unsafe_allow_html=True)
+        return
     try:
         mine = service.my_need(info.id, code)
+        if mine.followup is not None:
+            raise PlanningError("followup_already_given")  # a code answers the follow-up once
     except PlanningError as err:
         show_error(err)
         return
@@ -168,7 +174,8 @@ def _followup() -> None:
                     raise PlanningError("followup_bad_value", value="—", choices="、".join(
                         tn(f"needs_followup_{k}") for k in FOLLOWUPS))
                 service.follow_up(info.id, code, outcome, text)
-                st.markdown(f'<div class="need-done">{tn("needs_followup_thanks")}</div>', unsafe_allow_html=True)
+                st.session_state[f"need_followed_{info.id}"] = code
+                st.markdown(thanks, unsafe_allow_html=True)
 
 
 if info.state == "followup":

@@ -21,7 +21,6 @@ from planning.app.common import (
     scenario_dir,
     share,
     show_error,
-    siting_data,
     t,
     task_editor,
     type_name,
@@ -32,6 +31,8 @@ from planning.app.needs_widgets import (
     needs_outcome,
     needs_params,
     needs_weighted,
+    planning_data,
+    show_need_sites,
     show_needs_answered,
     stated_needs,
 )
@@ -84,27 +85,28 @@ if model in ("budget", "parking"):
 if model == "parking":
     params["cars_per_household"] = st.slider(t("siting_cars"), 0.1, 1.5, 0.4, 0.05, help=t("siting_cars_help"))
 time_limit = st.number_input(t("siting_time_limit"), 5, 300, 30, help=t("siting_time_limit_help"))
-survey, needs_goal = needs_choice(area_id, model)  # 民情征集: plan for the stated needs too, or count them
+# 民情征集: plan for the stated needs too, or count them; places many residents name as candidate sites
+survey, needs_goal = needs_choice(area_id, model, params["types"])
 
 
 if st.button(t("siting_run"), type="primary"):
     with st.status(t("siting_running"), expanded=False) as status:
         try:
             st.write(t("siting_step_reach"))
-            needs = stated_needs(area, area_id, survey)
-            built = build_model(siting_data(area, area_id), model, [cat[k] for k in params["types"]],
-                                {**params, **needs_params(needs, needs_goal)})
+            types = [cat[k] for k in params["types"]]
+            data = planning_data(area, area_id, survey, needs_goal, types)
+            needs = stated_needs(data, survey)
+            built = build_model(data, model, types, {**params, **needs_params(needs, needs_goal)})
             st.write(t("siting_step_solve"))
             result = built.solve(time_limit_s=float(time_limit))
             sites = result.sites.copy()
             if "type" not in sites:
                 sites["type"] = params["types"][0]
-            types = [cat[k] for k in params["types"]]
             if len(sites):
-                sites = priced(siting_data(area, area_id), sites, types)
+                sites = priced(data, sites, types)
             st.session_state["siting"] = {"result": result, "sites": sites, "model": model, "params": params,
-                                          "area_id": area_id, "time_limit": float(time_limit),
-                                          "needs": needs_outcome(area, area_id, survey, needs, needs_goal, sites, types)}
+                                          "area_id": area_id, "time_limit": float(time_limit), "data": data,
+                                          "needs": needs_outcome(data, survey, needs, needs_goal, sites, types)}
             status.update(label=t("siting_done"), state="complete")
         except PlanningError as err:
             status.update(label=t("siting_failed"), state="error")
@@ -114,7 +116,7 @@ run = st.session_state.get("siting")
 if run is None or run["area_id"] != area_id:
     st.stop()
 
-result, sites = run["result"], run["sites"]
+result, sites, data = run["result"], run["sites"], run["data"]
 st.subheader(t("siting_result"))
 st.write(result.explain(lang()))
 # p-median has no tier, and a plan weighted by stated needs mixes needs into its own shares: both show residents by tier
@@ -123,7 +125,7 @@ by_tier = ((not is_known(result.coverage_after) or needs_weighted(run.get("needs
 show_needs_answered(run.get("needs"))
 if by_tier:  # p-median has no coverage tier: show coverage at each type's own tier from the chosen sites
     run_types = [cat[k] for k in dict.fromkeys(sites["type"])]
-    before, after, per_community = tier_coverage(siting_data(area, area_id), sites, run_types)
+    before, after, per_community = tier_coverage(data, sites, run_types)
     st.caption(t("siting_by_tier", minutes="、".join(f"{f.tier_minutes:g}" for f in run_types)))
 else:
     before, after, per_community = result.coverage_before, result.coverage_after, result.community_coverage
@@ -146,6 +148,7 @@ site_table = pd.DataFrame({
 })
 st.dataframe(site_table, hide_index=True, width="stretch")
 unknown_footnote(site_table)
+show_need_sites(sites, names)  # sites at places many residents named: which need, how many, where
 map_type = sites["type"].iloc[0]
 after_layer = community_layer(area, cov, map_type, None)
 if per_community is not None and "coverage_after" in per_community:  # the map shows the plan built
@@ -173,7 +176,7 @@ if per_community is not None:
 
 with planning_errors():
     if "plan" not in run:  # assembled once per run: the print buttons and the save button share it
-        run["plan"] = scenario_from_plan(t(f"model_{run['model']}"), area, siting_data(area, area_id), sites, result,
+        run["plan"] = scenario_from_plan(t(f"model_{run['model']}"), area, data, sites, result,
                                          cat, run["params"], DEFAULT_SPEED_KMH, run["time_limit"],
                                          needs=(run.get("needs") or {}).get("record"))
     print_downloads(area, area_id, run["plan"], key="siting_print")

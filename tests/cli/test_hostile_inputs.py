@@ -645,7 +645,7 @@ def _two_layer_geopackage(kit: Kit) -> list:
     return kit.coverage(facilities=path)
 
 
-case("facilities-geopackage-with-two-layers", exit=0, says=("layer_first_of_several",), check=_handled)(
+case("facilities-geopackage-with-two-layers", says=("layer_choose",))(  # never silently its first layer
     _two_layer_geopackage)
 
 

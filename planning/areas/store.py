@@ -61,6 +61,13 @@ def check_name(name: str) -> str:
     return clean
 
 
+def is_saved(name: str) -> bool:
+    """Whether ``name`` is a saved area (a name that could step outside the areas folder never is)."""
+    name = unicodedata.normalize("NFC", str(name)).strip()
+    safe = bool(name) and not name.startswith(".") and not any(c in FORBIDDEN or ord(c) < 32 for c in name)
+    return safe and (paths.areas_dir() / name / MANIFEST).is_file()
+
+
 def saved_names() -> list[str]:
     """Names of the saved areas, sorted."""
     root = paths.areas_dir()
@@ -76,9 +83,9 @@ def area_names() -> list[str]:
 
 def manifest(name: str) -> dict:
     """What a saved area is (``area.yaml``): files, settings, origins, notes, a summary."""
-    path = paths.areas_dir() / name / MANIFEST
-    if not path.is_file():
+    if not is_saved(name):
         raise _not_found(name)
+    path = paths.areas_dir() / unicodedata.normalize("NFC", str(name)).strip() / MANIFEST
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
@@ -231,7 +238,7 @@ def load_area(name: str) -> Area:
         Neither a saved area nor a demo, listing both.
     """
     name = unicodedata.normalize("NFC", str(name)).strip()
-    if (paths.areas_dir() / name / MANIFEST).is_file() and not name.startswith("."):
+    if is_saved(name):
         return load_saved_area(name)
     if name in demo_areas():
         return load_demo_area(name)
@@ -242,7 +249,7 @@ def remove_area(name: str) -> Path:
     """Delete a saved area (moved aside first, so it is gone whole or not at all); returns its folder."""
     name = unicodedata.normalize("NFC", str(name)).strip()
     folder = paths.areas_dir() / name
-    if name.startswith(".") or not (folder / MANIFEST).is_file():
+    if not is_saved(name):
         raise PlanningError("area_not_saved", name=name, saved="、".join(saved_names()) or "—")
     gone = folder.with_name(f".{name}.removed-{uuid.uuid4().hex[:8]}")
     os.replace(folder, gone)

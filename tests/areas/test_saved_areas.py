@@ -141,3 +141,14 @@ def test_a_place_name_offline_fails_with_a_clear_message(tmp_path):
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "需要联网" in run.stderr and "needs the internet" in run.stderr and "--osm" in run.stderr
     assert not (tmp_path / "home" / "areas" / "燕园街道").exists()
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/../../b", "..", ".hidden"])
+def test_a_name_that_would_step_outside_the_areas_folder_is_never_opened(home, tmp_path, name):
+    outside = paths.areas_dir() / name
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / store.MANIFEST).write_text("name: x\n", encoding="utf-8")  # planted: must not be read
+    assert not store.is_saved(name)
+    with pytest.raises(PlanningError) as caught:
+        store.load_area(name)
+    assert caught.value.code == "area_not_found"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import quote
 import pyogrio
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.browser import chromium, needs_chromium, streamlit_server
 from tests.support.browser import settle as settle_within
@@ -69,9 +71,29 @@ def _map_paths(page, at_least: int) -> int:
     return count
 
 
+def _upload(page, label: str, path: Path) -> None:
+    """Give ``path`` to the uploader labelled ``label`` and wait until the server has it: a button
+    pressed while an upload is still on its way builds the area without that file."""
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
+    for attempt in range(3):  # a file given while the page redraws can be lost: give it again
+        settle(page)
+        uploader.locator("input[type=file]").set_input_files(str(path))
+        try:
+            uploader.get_by_text(path.name, exact=True).wait_for(timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    uploader.get_by_text(re.compile(r"^\d+(\.\d+)?\s?(B|KB|MB)$")).first.wait_for(timeout=120_000)  # its size: arrived
+    page.wait_for_timeout(2000)  # the run the upload starts
+    settle(page)
+
+
 def _download(page, label: str, target: Path) -> bytes:
+    button = page.get_by_role("button", name=label)
+    button.wait_for(timeout=300_000)  # the printable files take a while to draw
     with page.expect_download(timeout=240_000) as caught:
-        page.get_by_role("button", name=label).click()
+        button.click()
     caught.value.save_as(target)
     return target.read_bytes()
 
@@ -90,10 +112,9 @@ def test_an_uploaded_area_survives_a_refresh_a_second_browser_and_a_restart(env,
         name.fill(AREA)
         name.press("Enter")
         settle(page)
-        uploads = page.locator("input[type=file]")
-        for position, path in enumerate((osm, office.boundaries, office.population, office.facilities)):
-            uploads.nth(position).set_input_files(str(path))
-            settle(page)
+        for label, path in (("OSM 数据或路网", osm), ("社区边界（面", office.boundaries),
+                            ("社区人口表", office.population), ("本单位设施清单", office.facilities)):
+            _upload(page, label, path)
         page.get_by_role("button", name="建立并保存区域").click()
         page.get_by_text(f"已保存区域“{AREA}”", exact=False).first.wait_for(timeout=240_000)
         settle(page)

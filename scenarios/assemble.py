@@ -63,7 +63,7 @@ def scenario_from_plan(name: str, area: Area, data: SitingData, sites: gpd.GeoDa
                "solver": result.solver, "gap": float(result.mip_gap) if math.isfinite(result.mip_gap) else None,
                "time_limit_seconds": time_limit_s},
         sites=pd.DataFrame(site_rows), overall=overall, communities=communities,
-        data_sources=[{"name": "area", "path": f"demo:{area.key}"}] if area.key != "custom" else
-                     [{"name": layer, "path": origin} for layer, origin in area.sources.items()],
+        data_sources=[{"name": "area", "path": f"{'area' if area.kind == 'saved' else 'demo'}:{area.key}"}]
+        if area.key != "custom" else [{"name": layer, "path": origin} for layer, origin in area.sources.items()],
         needs=needs,
     )

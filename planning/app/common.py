@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from optimize.siting import SitingData
-from planning.areas.build import DEFAULT_AREA, Area, load_demo_area
+from planning.areas.build import DEFAULT_AREA, Area, demo_areas, load_demo_area
+from planning.areas.store import is_saved, load_area
 from planning.base import paths
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.errors import PlanningError
@@ -254,13 +255,54 @@ def demo_area(key: str) -> Area:
     return load_demo_area(key)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _saved_area(name: str, stamp: str) -> Area:
+    return load_area(name)
+
+
+def area_choice() -> str:
+    """The name of the area in use: this session's choice, else ``?area=`` in the URL (so a
+    refresh, a bookmark or another browser opens the same area), else the default demo."""
+    if "area_name" not in st.session_state:
+        st.session_state["area_name"] = st.query_params.get("area") or DEFAULT_AREA
+    name = st.session_state["area_name"]
+    if name not in demo_areas() and not _stamp(name):  # an old link, an area removed meanwhile
+        st.session_state["area_gone"] = name
+        choose_area(DEFAULT_AREA)
+    return st.session_state["area_name"]
+
+
+def choose_area(name: str) -> None:
+    """Use the area ``name`` from now on, on every page, and say so in the URL."""
+    st.session_state["area_name"] = name
+    st.query_params["area"] = name
+
+
+def area_in_url() -> None:
+    """Keep ``?area=`` on every page (the navigation drops query parameters)."""
+    name = area_choice()
+    if st.query_params.get("area") != name:
+        st.query_params["area"] = name
+
+
+def _stamp(name: str) -> str:
+    """Changes when a saved area is saved again (so its cached layers and results are renewed); "" when not saved."""
+    return str((paths.areas_dir() / name / "area.yaml").stat().st_mtime_ns) if is_saved(name) else ""
+
+
 def current_area() -> tuple[Area, str]:
-    """The area in use and a key naming it for the caches (``demo:<key>`` or ``upload:<digest>``)."""
-    custom = st.session_state.get("custom_area")
-    if custom is not None:
-        return custom, st.session_state["custom_area_id"]
-    key = st.session_state.get("area_key", DEFAULT_AREA)
-    return demo_area(key), f"demo:{key}"
+    """The area in use and a key naming it for the caches (``demo:<key>`` or ``saved:<name>:<stamp>``).
+
+    A name that is neither saved nor a demo (an old link, a removed area) falls back to the default
+    demo with a message. A saved area of a demo's name cannot exist (refused when saving).
+    """
+    name = area_choice()
+    if "area_gone" in st.session_state:
+        st.warning(t("area_gone", name=st.session_state.pop("area_gone")))
+    stamp = _stamp(name)
+    if not stamp:
+        return demo_area(name), f"demo:{name}"
+    return _saved_area(name, stamp), f"saved:{name}:{stamp}"
 
 
 def type_name(key: str) -> str:
@@ -305,6 +347,29 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
         write_coverage_gpkg(path, result, _area.communities, list(catalogue().values()))
         gpkg = path.read_bytes()
     return gpkg, export_numbers(result.by_community).to_csv(index=False).encode("utf-8-sig")
+
+
+_LAYER_FILES: dict[str, bytes] = {}
+LAYER_FILES_KEPT = 4
+
+
+def layers_file(area: Area, area_id: str) -> bytes:
+    """Every layer of the area (:func:`planning.outputs.reports.exports.write_gpkg`) as GeoPackage bytes.
+
+    Made when the download button is pressed (Streamlit runs this outside the page script, so it
+    uses no Streamlit cache) and kept for the last few areas.
+    """
+    if area_id not in _LAYER_FILES:
+        from planning.outputs.reports import prepare_report_data
+        from planning.outputs.reports.exports import write_gpkg
+
+        if len(_LAYER_FILES) >= LAYER_FILES_KEPT:
+            _LAYER_FILES.pop(next(iter(_LAYER_FILES)))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "layers.gpkg"
+            write_gpkg(path, prepare_report_data(area))
+            _LAYER_FILES[area_id] = path.read_bytes()
+    return _LAYER_FILES[area_id]
 
 
 # -- map layers -------------------------------------------------------------------------

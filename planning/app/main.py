@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from planning.app.common import BASE_CSS, announce_setup_token, language_switch, t
+from planning.app.common import BASE_CSS, announce_setup_token, area_in_url, language_switch, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.png"
@@ -39,6 +39,7 @@ def main() -> None:
     st.markdown(BASE_CSS, unsafe_allow_html=True)
     language_switch()
     announce_setup_token()
+    area_in_url()
     pages = [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, default=(url == "area"))
              for name, title, icon, url in PAGES]
     pages += [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, visibility="hidden")

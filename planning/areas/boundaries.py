@@ -26,19 +26,19 @@ from planning.io.tables import row_list
 MIN_INSIDE_SHARE = 0.5  # share of residents (by population) that must live inside the boundaries
 
 
-def read_boundaries(path: str | Path, crs, coord_system: str = "wgs84",
-                    prefix: str = "社区") -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
+def read_boundaries(path: str | Path, crs, coord_system: str = "wgs84", prefix: str = "社区",
+                    layer: str | None = None) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
     """Polygons with ``code`` and ``name`` (strings) in ``crs``, and the loader's notices.
 
     Without a code column the name is the code; without either, communities are numbered
-    ``<prefix>1``, ``<prefix>2`` … in file order.
+    ``<prefix>1``, ``<prefix>2`` … in file order. ``layer`` names the layer of a GeoPackage.
 
     Raises
     ------
     PlanningError
         No polygons, blank or repeated codes (or names, when they are the codes).
     """
-    layer = read_polygons(path, coord_system)
+    layer = read_polygons(path, coord_system, layer)
     gdf = layer.gdf.to_crs(crs)
     name_col, code_col = find_column(gdf.columns, "name"), find_column(gdf.columns, "id")
     if code_col is not None and name_col is not None and _texts(gdf[code_col]).isna().all():

@@ -42,21 +42,23 @@ def residential_demand(buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame | 
     ``building:levels`` is used where mapped, else ``default_levels``. Residents aged 60+ are
     ``elderly_share`` of each building.
 
-    Returns points (one per building) with ``population``, ``pop_60plus``, ``levels`` and the
-    OSM ``building`` value.
+    Returns points (one per building) with ``population``, ``pop_60plus``, ``levels``,
+    ``floor_m2`` (footprint × levels) and the OSM ``building`` value.
     """
     tags = buildings.reindex(columns=["building", "building:levels", *NON_RESIDENTIAL_TAGS])
     plain = tags["building"].eq("yes") & tags[list(NON_RESIDENTIAL_TAGS)].isna().all(axis=1)
     residential = tags["building"].isin(RESIDENTIAL_BUILDINGS) | (plain & _inside_residential_land(buildings, landuse))
     polys = buildings[residential & buildings.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     levels = pd.to_numeric(polys.get("building:levels"), errors="coerce").clip(1, 60).fillna(default_levels)
-    population = (polys.geometry.area * levels / floor_m2_per_person).round(1)
+    floor_m2 = polys.geometry.area * levels
+    population = (floor_m2 / floor_m2_per_person).round(1)
     keep = population > 0
     return gpd.GeoDataFrame({
         "id": [f"b{i}" for i in polys.index[keep]] if "id" not in polys else polys.loc[keep, "id"].astype(str).radd("b").to_numpy(),
         "population": population[keep].to_numpy(),
         "pop_60plus": (population[keep] * elderly_share).round(1).to_numpy(),
         "levels": levels[keep].to_numpy(),
+        "floor_m2": floor_m2[keep].to_numpy(),
         "building": polys.loc[keep, "building"].astype(str).to_numpy(),
     }, geometry=polys.geometry[keep].representative_point().to_numpy(), crs=buildings.crs)
 
@@ -243,7 +245,7 @@ def assign_community(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) ->
 
 
 FEATURE_COLUMNS = ["type", "name", "osm_id", "osm_match", "status", "detail", "capacity", "geometry"]
-FACILITY_COLUMNS = ["id", "type", "name", "capacity", "source", "osm_id", "osm_match", "geometry"]
+FACILITY_COLUMNS = ["id", "type", "name", "capacity", "source", "source_file", "osm_id", "osm_match", "geometry"]
 
 
 def osm_feature_keys(types: list[FacilityType]) -> dict[str, list[str] | bool]:
@@ -381,9 +383,20 @@ def osm_facilities(listing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({
         "id": ("osm-" + used["type"].astype(str) + "-" + number.astype(str)).to_numpy(),
         "type": used["type"].to_numpy(), "name": used["name"].to_numpy(),
-        "capacity": used["capacity"].to_numpy(float), "source": "osm",
+        "capacity": used["capacity"].to_numpy(float), "source": "osm", "source_file": "",
         "osm_id": used["osm_id"].to_numpy(), "osm_match": used["osm_match"].to_numpy(),
     }, geometry=used.geometry.to_numpy(), crs=listing.crs)[FACILITY_COLUMNS]
+
+
+def mark_replaced(listing: gpd.GeoDataFrame, office_types: set[str]) -> gpd.GeoDataFrame:
+    """The listing with the counted features of ``office_types`` marked ``status="replaced"``.
+
+    The office's own list is authoritative for the types it holds: OSM features of those
+    types stay in the listing (so a clerk can compare) but are no longer facilities.
+    """
+    replaced = listing["type"].isin(office_types) & listing["status"].isin(["used", "counts_as"])
+    return listing.assign(status=listing["status"].where(~replaced, "replaced"),
+                          detail=listing["detail"].where(~replaced, ""))
 
 
 def no_facilities(crs) -> gpd.GeoDataFrame:

@@ -46,6 +46,7 @@ class FacilityType:
     icon: str = "info-sign"
     color: str = "blue"
     note: str = ""
+    aliases: tuple[str, ...] = ()  # other names offices give the type in their lists (助餐点, 停车场 …)
 
     def name(self, lang: str = "zh") -> str:
         return pick((self.name_zh, self.name_en), lang)
@@ -59,7 +60,8 @@ def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, FacilityType]
     for key, entry in raw.items():
         try:
             ftype = FacilityType(key=key, **{**entry, "osm": _rules(entry.get("osm")),
-                                             "osm_not": _rules(entry.get("osm_not"))})
+                                             "osm_not": _rules(entry.get("osm_not")),
+                                             "aliases": tuple(str(a) for a in _as_list(entry.get("aliases")))})
         except (TypeError, AttributeError) as exc:
             raise PlanningError("catalogue_invalid", key=key, reason=str(exc)) from exc
         if ftype.serves not in SERVES or ftype.tier_minutes <= 0:

@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.base.errors import warning_text
+from planning.base.errors import PlanningError, warning_text
 from planning.cli.args import COUNT, number
 from planning.cli.common import (
     Output,
     add_layer_args,
     add_walk_args,
+    input_files,
     print_notes,
     summary_text,
     types_and_tiers,
@@ -22,8 +23,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.description = ("按街道批量计算步行覆盖（可选 MCLP 选址），在 Dask 上并行，结果合并为一个 GeoPackage"
                      " / walking coverage (optionally MCLP) of every street-office area, in parallel"
                      " on Dask, merged into one GeoPackage")
-    p.add_argument("--areas", required=True, help="街道范围（面，含名称/代码）/ street-office polygons (name, code)")
-    add_layer_args(p, required=True)
+    p.add_argument("--areas", help="街道范围（面，含名称/代码；用 --area 时默认为其各社区）"
+                                    " / street-office polygons (name, code; with --area: its 社区)")
+    add_layer_args(p, tables=False)  # a population table or a layer choice: save the area first
     p.add_argument("--candidates", help="MCLP 候选点（默认每个街区一个）/ MCLP candidate sites (default: one per street block)")
     p.add_argument("--mclp-p", type=COUNT, help="每个街道每类设施新建数量（MCLP）/ new sites per area and type (MCLP)")
     p.add_argument("--out", required=True, help="输出文件夹 / output folder")
@@ -44,17 +46,33 @@ def _candidates(path: str | None, coord_system: str):
     return layer.gdf, layer.notes
 
 
-def run(args: argparse.Namespace) -> int:
+def _saved_area(args: argparse.Namespace):
+    """Network, units (``--areas`` or the area's 社区), residents, facilities, communities, candidates
+    and notices of ``--area``."""
+    from planning.cli.common import area_from_args
+    from planning.outputs.batch import read_areas
+
+    area, _ = area_from_args(args)
+    notes = list(area.notes)
+    if args.areas:
+        areas, more = read_areas(args.areas, area.crs, args.coord_system)
+        notes += more
+    else:
+        areas = area.communities[["code", "name", "geometry"]]
+    return (area.network, areas, area.demand, area.facilities, area.communities, area.candidates[["id", "geometry"]],
+            notes)
+
+
+def _files(args: argparse.Namespace, catalogue):
+    """The same from the file arguments (network, ``--areas`` and facilities required)."""
     from planning.areas.boundaries import read_boundaries
     from planning.areas.build import facility_types_column, load_demand
     from planning.io.layers import read_points
     from planning.network.read import load_network
-    from planning.outputs.batch import read_areas, run_batch, write_batch_gpkg
+    from planning.outputs.batch import read_areas
 
-    inputs = [args.areas, args.network, args.facilities, args.demand, args.boundaries, args.candidates]
-    out = Output(args.out, inputs, folder=True)
-    target = Output(str(out.path / OUTPUT_NAME), inputs)
-    catalogue, types, tiers = types_and_tiers(args)
+    if not (args.network and args.facilities and args.areas):
+        raise PlanningError("area_or_files", args="--network, --facilities, --areas")
     network = load_network(args.network)
     areas, notes = read_areas(args.areas, network.crs, args.coord_system)
     demand, more = load_demand(network, args.demand, args.coord_system)
@@ -63,12 +81,22 @@ def run(args: argparse.Namespace) -> int:
     facilities = facility_types_column(facilities.gdf, catalogue, args.facility_type, Path(args.facilities).name)
     communities, more = read_boundaries(args.boundaries, network.crs, args.coord_system) if args.boundaries else (None, [])
     candidates, more2 = _candidates(args.candidates, args.coord_system)
+    return network, areas, demand, facilities, communities, candidates, [*notes, *network.notes, *more, *more2]
+
+
+def run(args: argparse.Namespace) -> int:
+    from planning.outputs.batch import run_batch, write_batch_gpkg
+
+    inputs = [args.areas, *input_files(args)]
+    out = Output(args.out, inputs, folder=True)
+    target = Output(str(out.path / OUTPUT_NAME), inputs)
+    catalogue, types, tiers = types_and_tiers(args)
+    network, areas, demand, facilities, communities, candidates, notes = (
+        _saved_area(args) if args.area else _files(args, catalogue))
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,
                        candidates=candidates, mclp_p=args.mclp_p, scheduler=args.scheduler, workers=args.workers,
                        memory_limit=args.memory_limit, retries=args.retries)
-    notes = [*notes, *network.notes, *more, *more2]
-    write_batch_gpkg(target.path, result, areas, communities,
-                     target.inputs, notes)
+    write_batch_gpkg(target.path, result, areas, communities, target.inputs, notes)
     print_notes(notes + result.notes)
     print(summary_text(result.coverage.overall, {t.key: t.name_zh for t in types}, tiers))
     for row in result.failed.itertuples():

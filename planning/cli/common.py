@@ -8,7 +8,8 @@ from typing import Any
 from planning.base.walking import DEFAULT_SPEED_KMH, ELDERLY_SPEED_KMH, TIERS_MINUTES
 from planning.cli.args import SPEED_KMH, minutes_list, unique_list
 
-COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+COORD_SYSTEMS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
+LAYER_ROLES = ("boundaries", "population", "demand", "facilities", "candidates")
 
 
 def add_walk_args(parser: argparse.ArgumentParser, tiers: bool = True) -> None:
@@ -16,24 +17,124 @@ def add_walk_args(parser: argparse.ArgumentParser, tiers: bool = True) -> None:
     parser.add_argument("--speed-kmh", type=SPEED_KMH, default=DEFAULT_SPEED_KMH,
                         help=f"步行速度 km/h / walking speed in km/h (default {DEFAULT_SPEED_KMH:g}; "
                              f"older residents {ELDERLY_SPEED_KMH:.1f})")
-    parser.add_argument("--coord-system", default="wgs84", choices=COORD_SYSTEMS,
-                        help="输入文件坐标（高德=gcj02，百度=bd09）/ coordinates of the input files (Amap=gcj02, Baidu=bd09)")
+    parser.add_argument("--coord-system", default="auto", choices=COORD_SYSTEMS,
+                        help="输入文件坐标（高德=gcj02，百度=bd09；auto：按列名识别，否则 wgs84）"
+                             " / coordinates of the input files (Amap=gcj02, Baidu=bd09; auto: from the column names, else wgs84)")
     if tiers:
         parser.add_argument("--minutes", type=minutes_list, default=TIERS_MINUTES,
                             help="生活圈分钟数 / life-circle tiers in minutes (default 5,10,15)")
 
 
-def add_layer_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    """The user's own layers: ``--network``, ``--facilities`` (+ ``--facility-type``),
-    ``--boundaries``, ``--demand`` and ``--types``; network and facilities required or not."""
-    parser.add_argument("--network", required=required, help="路网文件 .graphml(.gz)/.osm/.osm.pbf / network file")
+def add_layer_args(parser: argparse.ArgumentParser, required: bool = False, area: bool = True,
+                   tables: bool = True) -> None:
+    """The area: ``--area NAME`` (saved or demo) or the user's own layers: ``--network``,
+    ``--facilities`` (+ ``--facility-type``), ``--boundaries``, ``--demand``, with ``tables``
+    ``--population`` and ``--layer``; and ``--types``. Network and facilities required or not."""
+    if area:
+        add_area_arg(parser)
+    parser.add_argument("--network", required=required,
+                        help="路网或 OSM 数据 .osm.pbf/.osm/.graphml(.gz)（OSM 数据可推算居民、设施）"
+                             " / network or OSM extract (an extract gives residents and facilities too)")
     parser.add_argument("--facilities", required=required,
                         help="设施点文件（含 type 列）/ facility points (with a type column)")
     parser.add_argument("--facility-type", help="整个设施文件的类型 / type for every facility in the file")
     parser.add_argument("--boundaries", help="社区边界 / community polygons (name, code)")
+    if tables:
+        parser.add_argument("--population", help="社区人口表（需 --boundaries）/ residents per 社区 table (with --boundaries)")
     parser.add_argument("--demand", help="居民点（含 population 列；默认用路网边人口）"
                                          " / resident points with population (default: network edge population)")
+    if tables:
+        add_layer_choice_arg(parser)
     add_types_arg(parser)
+
+
+def add_area_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--area", help="区域：已保存的区域名称（planning area list）或内置示例（xinjiekou、helsinki）"
+                                       " / a saved area (planning area list) or a built-in demo (xinjiekou, helsinki)")
+
+
+def add_layer_choice_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--layer", action="append", default=[], metavar="[ROLE=]LAYER",
+                        help="多图层文件（GeoPackage、多工作表 Excel）要读取的图层；几个文件都有多个图层时写"
+                             " boundaries=图层名，可重复 / the layer of a multi-layer file (GeoPackage, workbook);"
+                             " with several such files write boundaries=LAYER, repeatable")
+
+
+def chosen_layers(values: list[str], files: dict[str, str | None]) -> dict[str, str]:
+    """The layer to read of each file: ``ROLE=LAYER`` for that role's file; a bare ``LAYER`` for
+    every given file that has a layer (or sheet) of that name (refused when none has it)."""
+    from pathlib import Path
+
+    from planning.base.errors import PlanningError
+    from planning.io.layers import file_layers
+
+    chosen: dict[str, str] = {}
+    bare: list[str] = []
+    for value in values:
+        role, sep, layer = value.partition("=")
+        if sep and role.strip() in LAYER_ROLES:
+            chosen[role.strip()] = layer.strip()
+        elif sep:
+            raise PlanningError("cli_layer_role", value=value, roles=", ".join(LAYER_ROLES))
+        else:
+            bare.append(value.strip())
+    used: set[str] = set()
+    for role, path in files.items():
+        if path and role not in chosen and bare:
+            fits = [layer for layer in bare if layer in file_layers(path)]
+            if fits:
+                chosen[role] = fits[0]
+                used.add(fits[0])
+    unused = [layer for layer in bare if layer not in used]
+    if unused:
+        raise PlanningError("cli_layer_unused", layers=", ".join(unused),
+                            files=", ".join(Path(p).name for p in files.values() if p) or "—")
+    return chosen
+
+
+FILE_ARGS = ("network", "facilities", "boundaries", "population", "demand", "candidates", "existing")
+
+
+def input_files(args: argparse.Namespace) -> list[str]:
+    """Every file the command reads (an output must never be one of them): the file arguments,
+    or the files of the saved area ``--area`` names."""
+    from pathlib import Path
+
+    from planning.base.paths import areas_dir
+
+    files = [getattr(args, name, None) for name in FILE_ARGS]
+    area = getattr(args, "area", None)
+    if area and not str(area).startswith(".") and (areas_dir() / str(area)).is_dir():
+        files += [str(p) for p in Path(areas_dir() / str(area)).rglob("*") if p.is_file()]
+    return [f for f in files if f]
+
+
+def area_from_args(args: argparse.Namespace, needs: str = "--network"):
+    """The area of ``--area NAME`` (saved or demo), or built from the file arguments; with its notices.
+
+    Raises
+    ------
+    PlanningError
+        ``--area`` together with file arguments, or neither.
+    """
+    from planning.base.errors import PlanningError
+
+    given = [f"--{name}" for name in FILE_ARGS if getattr(args, name, None)]
+    if getattr(args, "area", None):
+        if given:
+            raise PlanningError("area_with_files", args=", ".join(given))
+        from planning.areas.store import load_area
+
+        return load_area(args.area), []  # its notices were shown when it was saved (planning area show)
+    if not getattr(args, "network", None):
+        raise PlanningError("area_or_files", args=needs)
+    from planning.areas.build import area_from_files
+
+    files = {role: getattr(args, role, None) for role in LAYER_ROLES}
+    return area_from_files(args.network, args.facilities, args.demand, args.boundaries, args.facility_type,
+                           args.coord_system, population_path=getattr(args, "population", None),
+                           candidates_path=getattr(args, "candidates", None),
+                           layers=chosen_layers(getattr(args, "layer", []), files))
 
 
 def add_types_arg(parser: argparse.ArgumentParser) -> None:

@@ -14,8 +14,9 @@ from planning.cli.common import (
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.description = "计算每类设施的 5/10/15 分钟步行覆盖 / walking coverage of each facility type"
-    add_layer_args(p, required=True)
+    p.description = ("计算每类设施的 5/10/15 分钟步行覆盖（--area 已保存的区域，或给出文件）"
+                     " / walking coverage of each facility type (--area NAME, or the files)")
+    add_layer_args(p)
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p)
     p.set_defaults(handler=run)
@@ -24,20 +25,19 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from planning.areas.build import area_from_files
+    from planning.cli.common import area_from_args, input_files
     from planning.coverage.residents import compute_coverage
     from planning.outputs.exports import write_coverage_gpkg
 
-    out = Output(args.out, [args.network, args.facilities, args.demand, args.boundaries])
+    out = Output(args.out, input_files(args))
     _, types, tiers = types_and_tiers(args)
     with tqdm(total=3, desc="覆盖分析 / coverage", unit="step") as bar:
-        area, notes = area_from_files(args.network, args.facilities, args.demand, args.boundaries,
-                                      args.facility_type, args.coord_system)
+        area, notes = area_from_args(args)
         bar.update()
         result = compute_coverage(area.network, area.demand, area.facilities, types, area.communities,
                                   tiers, args.speed_kmh)
         bar.update()
-        write_coverage_gpkg(out.path, result, area.communities, types, out.inputs, notes)
+        write_coverage_gpkg(out.path, result, area.communities, types, out.inputs, list(area.notes))
         bar.update()
     print_notes(notes + result.notes)
     print(summary_text(result.overall, {t.key: t.name_zh for t in types}, tiers))

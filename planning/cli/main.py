@@ -18,7 +18,7 @@ from planning.base.errors import PlanningError
 from planning.base.text import catalogue
 from planning.cli.args import Parser
 
-COMMANDS = ("demo", "coverage", "reach", "optimize", "report", "poster", "export", "batch", "poll", "info", "app")
+COMMANDS = ("demo", "area", "coverage", "reach", "optimize", "report", "poster", "export", "batch", "poll", "info", "app")
 
 
 def build_parser(command: str | None = None) -> Parser:

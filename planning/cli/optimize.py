@@ -21,20 +21,24 @@ from planning.cli.args import (
     number,
     unique_list,
 )
-from planning.cli.common import Output, add_walk_args, print_notes
+from planning.cli.common import Output, add_area_arg, add_layer_choice_arg, add_walk_args, input_files, print_notes
 
 DEMO_PREFIX = "demo:"
+AREA_PREFIX = "area:"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = ("在候选点中为设施选址（MCLP/LSCP/p-中值/容量/预算/停车）"
                      " / choose sites for new facilities (MCLP / LSCP / p-median / capacitated / budget / parking)")
     p.add_argument("--scenario", help="重新计算已保存的方案 / re-run a saved scenario file")
+    add_area_arg(p)
     p.add_argument("--network", help="路网文件 / network file")
     p.add_argument("--candidates", help="候选点（含 id，可含 cost_yuan、capacity 列）/ candidate sites (id, optional cost_yuan, capacity)")
     p.add_argument("--demand", help="居民点（含 id、population 列）/ resident points (id, population)")
     p.add_argument("--existing", help="现有同类设施 / existing facilities of this type")
     p.add_argument("--boundaries", help="社区边界 / community polygons")
+    p.add_argument("--population", help="社区人口表（需 --boundaries）/ residents per 社区 table (with --boundaries)")
+    add_layer_choice_arg(p)
     p.add_argument("--type", type=unique_list, help="设施类型，预算模型可逗号分隔 / facility type key(s), e.g. clinic or meal_hall,day_care")
     p.add_argument("--model", choices=MODEL_NAMES, default="mclp", help="模型 / model (default mclp)")
     p.add_argument("--p", type=COUNT, help="新建数量 / number of new sites")
@@ -54,24 +58,24 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _inputs(args: argparse.Namespace) -> list[str | None]:
-    return [args.scenario, args.network, args.candidates, args.demand, args.existing, args.boundaries]
+    return [args.scenario, *input_files(args)]
 
 
 def _from_files(args: argparse.Namespace, types):
+    """Siting data of ``--area`` (its residents, candidates and facilities) or of the files."""
     from optimize.siting import SitingData
-    from planning.areas.build import area_from_files
-    from planning.io.layers import read_points
+    from planning.cli.common import area_from_args
 
-    if not (args.network and args.candidates and args.type):
+    if not args.type or not (args.area or (args.network and args.candidates)):
         raise PlanningError("optimize_cli_inputs")
-    existing_type = types[0].key if args.existing and len(types) == 1 else None
-    area, notes = area_from_files(args.network, args.existing, args.demand, args.boundaries,
-                                  existing_type, args.coord_system)
-    layer = read_points(args.candidates, args.coord_system)
-    notes = notes + layer.notes
+    if not args.area:
+        args.facilities = args.existing  # the existing facilities of the type(s) sited
+        args.facility_type = types[0].key if args.existing and len(types) == 1 else None
+    area, notes = area_from_args(args)
     print_notes(notes)
-    data = SitingData.prepare(area.network, area.demand, layer.gdf, area.facilities, args.speed_kmh, args.max_snap_m)
-    return data, area.communities, notes
+    data = SitingData.prepare(area.network, area.demand, area.candidates, area.facilities, args.speed_kmh,
+                              args.max_snap_m)
+    return data, area.communities, list(area.notes)
 
 
 def _from_scenario(args: argparse.Namespace):
@@ -89,6 +93,10 @@ def _from_scenario(args: argparse.Namespace):
     notes: list[tuple[str, str]] = []
     if sources.get("area", "").startswith(DEMO_PREFIX):
         area = load_demo_area(sources["area"][len(DEMO_PREFIX):])
+    elif sources.get("area", "").startswith(AREA_PREFIX):
+        from planning.areas.store import load_area
+
+        area = load_area(sources["area"][len(AREA_PREFIX):])
     else:
         if "network" not in sources or "candidates" not in sources:
             raise PlanningError("optimize_scenario_sources", path=args.scenario)

@@ -28,14 +28,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def _area(args: argparse.Namespace, scenario):
     """The area named on the command line, else the demo area the scenario was planned on."""
-    from planning.areas.build import load_demo_area
+    from planning.areas.store import load_area as load_named_area
 
     if args.area or args.network:
         return load_area(args)[0]
-    demo = next((s.path.removeprefix("demo:") for s in scenario.data_sources if s.path.startswith("demo:")), None)
-    if demo is None:
+    named = next((s.path.split(":", 1)[1] for s in scenario.data_sources if s.path.startswith(("demo:", "area:"))), None)
+    if named is None:
         raise PlanningError("poster_area_missing")
-    return load_demo_area(demo)
+    return load_named_area(named)  # a demo key or a saved area's name
 
 
 def _poll(args: argparse.Namespace, scenario):

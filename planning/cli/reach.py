@@ -5,13 +5,14 @@ import argparse
 
 from planning.base.walking import MAX_SNAP_M
 from planning.cli.args import MINUTES, SNAP_M
-from planning.cli.common import Output, add_walk_args, print_notes
+from planning.cli.common import Output, add_area_arg, add_walk_args, input_files, print_notes
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = ("每个起点在 M 分钟内可步行到达的路网节点（长表 source_id,node_id,seconds）"
                      " / network nodes reachable from each source within M minutes (long CSV)")
-    p.add_argument("--network", required=True, help="路网文件 / network file")
+    add_area_arg(p)
+    p.add_argument("--network", help="路网文件（或用 --area）/ network file (or --area)")
     p.add_argument("--sources", required=True, help="起点文件（含 id 列）/ source points with an id column")
     p.add_argument("--minutes", type=MINUTES, required=True, help="步行分钟数 / walking minutes")
     p.add_argument("--snap", choices=["edge", "node"], default="edge",
@@ -35,9 +36,14 @@ def run(args: argparse.Namespace) -> int:
     from planning.network.read import load_network
     from planning.network.snapping import snap_points, snap_to_nodes
 
-    out = Output(args.out, [args.network, args.sources])
+    out = Output(args.out, [*input_files(args), args.sources])
     walk_mps = speed_mps(args.speed_kmh)
-    network = load_network(args.network)
+    if args.area or not args.network:
+        from planning.cli.common import area_from_args
+
+        network = area_from_args(args)[0].network
+    else:
+        network = load_network(args.network)
     layer = read_points(args.sources, args.coord_system)
     print_notes([*network.notes, *layer.notes])
     sources = layer.gdf

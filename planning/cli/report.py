@@ -12,7 +12,6 @@ from planning.outputs.formats import MEETS_SHARE
 
 def add_area_args(parser: argparse.ArgumentParser) -> None:
     """``--area`` or ``--network`` with the optional layers, ``--types``, ``--scenario`` and walking settings."""
-    parser.add_argument("--area", help="内置示例区域 / built-in demo area (xinjiekou, helsinki)")
     add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
@@ -20,20 +19,18 @@ def add_area_args(parser: argparse.ArgumentParser) -> None:
 
 def input_paths(args: argparse.Namespace) -> list[str | None]:
     """The files the command reads (an output must never be one of them)."""
-    return [args.network, args.facilities, args.demand, args.boundaries,
-            str(args.scenario) if args.scenario else None, getattr(args, "db", None)]
+    from planning.cli.common import input_files
+
+    return [*input_files(args), str(args.scenario) if args.scenario else None, getattr(args, "db", None)]
 
 
 def load_area(args: argparse.Namespace):
-    """The demo area named by ``--area`` or the area built from ``--network`` and the other files."""
-    from planning.areas.build import area_from_files, load_demo_area
+    """The area named by ``--area`` (saved or demo) or the area built from ``--network`` and the other files."""
+    from planning.cli.common import area_from_args
 
-    if args.area and not args.network:
-        return load_demo_area(args.area), []
-    if not args.network:
+    if not args.area and not args.network:
         raise PlanningError("report_area_missing")
-    return area_from_files(args.network, args.facilities, args.demand, args.boundaries, args.facility_type,
-                           args.coord_system)
+    return area_from_args(args)
 
 
 def report_data(args: argparse.Namespace, poll: dict | None = None):

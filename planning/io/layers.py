@@ -3,9 +3,11 @@
 Formats: GeoPackage, GeoJSON, Shapefile (zipped or not; a .dbf without .cpg is decoded as
 UTF-8 or GB18030), KML (every folder, nested ones too), and tables with lon/lat columns
 (CSV/TXT/TSV/Excel, see :mod:`planning.io.tables`; decimal or degrees-minutes-seconds).
-Coordinates are checked (missing, local or unknown CRS, swapped or out-of-range lon/lat),
-Chinese web-map datums (GCJ-02 from Amap/Tencent, BD-09 from Baidu) are converted to WGS84 on
-request, and invalid polygons are repaired with a warning. Features of the wrong kind (lines
+A GeoPackage holding several layers is read only with the layer named (``layer=``), never
+silently as its first one. Coordinates are checked (missing, local or unknown CRS, swapped or
+out-of-range lon/lat), Chinese web-map datums (GCJ-02 from Amap/Tencent, BD-09 from Baidu) are
+converted to WGS84 on request or when a table's coordinate columns say so (``gcj02_lng``,
+``百度经度`` …), and invalid polygons are repaired with a warning. Features of the wrong kind (lines
 among points, points among boundaries) and rows without usable coordinates are left out with
 a notice that counts and names them. Every problem becomes a zh/en PlanningError.
 
@@ -29,10 +31,15 @@ import yaml
 from planning.base.errors import PlanningError, warning_text
 from planning.base.paths import DATA_DIR
 from planning.io.coords import TO_WGS84, parse_degrees
-from planning.io.tables import TABLE_SUFFIXES, looks_like_text, read_table, row_list
+from planning.io.tables import EXCEL_SUFFIXES, TABLE_SUFFIXES, looks_like_text, read_table, row_list, sheet_names
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".kml", *TABLE_SUFFIXES)
-COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+COORD_SYSTEMS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
+# Words in a coordinate column's name that say its datum, as 高德/百度/腾讯 exports and POI tools
+# write them (gcj02_lng, lng_gcj, 经度(GCJ-02), 高德经度, bd09_lat, 百度纬度, wgs84_lon …).
+DATUM_WORDS = {"gcj02": ("gcj-02", "gcj_02", "gcj02", "gcj", "高德", "腾讯", "火星"),
+               "bd09": ("bd-09", "bd_09", "bd09ll", "bd09", "baidu", "百度", "bd"),
+               "wgs84": ("wgs-84", "wgs_84", "wgs84", "wgs", "gps")}
 MAX_UNUSABLE_SHARE = 0.5  # more rows without usable coordinates than this: the file is refused, not thinned
 _POINT, _LINE, _POLYGON = "point", "line", "polygon"
 _KINDS = {0: _POINT, 4: _POINT, 1: _LINE, 2: _LINE, 5: _LINE, 3: _POLYGON, 6: _POLYGON}
@@ -50,6 +57,7 @@ class Layer:
     gdf: gpd.GeoDataFrame
     notes: list[tuple[str, str]] = field(default_factory=list)
     rows: np.ndarray | None = None
+    datum_named: tuple[str, str] | None = None  # (datum, column) when a coordinate column's name gives it
 
     def __post_init__(self) -> None:
         if self.rows is None:
@@ -80,7 +88,38 @@ def find_column(columns, role: str) -> str | None:
     return None
 
 
-def read_vector(path: str | Path, coord_system: str = "wgs84") -> Layer:
+def _without_datum(name: str) -> tuple[str, str | None]:
+    """A column name without the datum it names: ``"gcj02_lng"`` → ``("lng", "gcj02")``."""
+    text = str(name).strip().lower()
+    for system, words in DATUM_WORDS.items():
+        for word in words:
+            if word in text:
+                rest = text.replace(word, "").strip(" _-()（）[]【】")
+                if rest:
+                    return rest, system
+    return text, None
+
+
+def coordinate_columns(columns) -> tuple[str | None, str | None, str | None]:
+    """``(lon column, lat column, datum their names say or None)``: plain aliases first
+    (``lon``, ``经度`` …), then names carrying a datum (``gcj02_lng``, ``百度经度``)."""
+    lon, lat = find_column(columns, "lon"), find_column(columns, "lat")
+    if lon is not None and lat is not None:
+        return lon, lat, None
+    stripped = {c: _without_datum(c) for c in columns}
+    found: dict[str, tuple[str, str | None]] = {}
+    for role in ("lon", "lat"):
+        aliases = [a.lower() for a in column_aliases()[role]]
+        matches = [(c, system) for c, (rest, system) in stripped.items() if system and rest in aliases]
+        if matches:
+            found[role] = matches[0]
+    if "lon" not in found or "lat" not in found:
+        return lon, lat, None
+    (lon, lon_system), (lat, lat_system) = found["lon"], found["lat"]
+    return lon, lat, lon_system if lon_system == lat_system else None
+
+
+def read_vector(path: str | Path, coord_system: str = "auto", layer: str | None = None) -> Layer:
     """Read any supported vector file or point table into a GeoDataFrame in WGS84 (EPSG:4326).
 
     Parameters
@@ -93,7 +132,11 @@ def read_vector(path: str | Path, coord_system: str = "wgs84") -> Layer:
     coord_system
         What the coordinates really are when the file says WGS84 or nothing: ``wgs84``,
         ``cgcs2000`` (EPSG:4490, within centimetres of WGS84), ``gcj02`` (Amap/Tencent
-        exports) or ``bd09`` (Baidu exports). Converted to WGS84.
+        exports) or ``bd09`` (Baidu exports). Converted to WGS84. ``auto``: what a table's
+        coordinate columns say (``gcj02_lng``, ``百度经度`` …, with a notice), else WGS84.
+    layer
+        The layer of a GeoPackage (or the sheet of a workbook) to read. A GeoPackage with
+        several layers and no ``layer`` is refused with the list of its layers.
 
     Returns
     -------
@@ -104,9 +147,9 @@ def read_vector(path: str | Path, coord_system: str = "wgs84") -> Layer:
     Raises
     ------
     PlanningError
-        Missing, empty, unreadable or unknown files; no features; more than half the rows
-        without usable coordinates; a missing, local (engineering) or unknown CRS; swapped or
-        out-of-range longitude/latitude.
+        Missing, empty, unreadable or unknown files; several layers and none named; no
+        features; more than half the rows without usable coordinates; a missing, local
+        (engineering) or unknown CRS; swapped or out-of-range longitude/latitude.
     """
     path = Path(path)
     if coord_system not in COORD_SYSTEMS:
@@ -120,12 +163,13 @@ def read_vector(path: str | Path, coord_system: str = "wgs84") -> Layer:
     suffix = path.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
         raise PlanningError("vector_format_unknown", path=path.name, known=" ".join(VECTOR_SUFFIXES))
-    layer = _read_table_points(path) if suffix in TABLE_SUFFIXES else _read_ogr(path)
+    layer = _read_table_points(path, layer) if suffix in TABLE_SUFFIXES else _read_ogr(path, layer)
     if layer.gdf.empty:
         raise PlanningError("layer_no_features", path=path.name)
     _drop_empty(layer, path)
     _check_crs_and_range(layer, path)
     layer.gdf = layer.gdf.to_crs(4326)
+    coord_system = _datum(layer, coord_system)
     if coord_system in ("gcj02", "bd09"):
         convert = TO_WGS84[coord_system]
         layer.gdf = layer.gdf.set_geometry(shapely.transform(
@@ -136,13 +180,53 @@ def read_vector(path: str | Path, coord_system: str = "wgs84") -> Layer:
     return layer
 
 
-def _read_ogr(path: Path) -> Layer:
+def _datum(layer: Layer, given: str) -> str:
+    """The datum to convert from: the user's, else what the coordinate columns' names say."""
+    if layer.datum_named is None:
+        return "wgs84" if given == "auto" else given
+    system, column = layer.datum_named
+    if given == "auto":
+        layer.note("coords_detected", system=system.upper(), column=column)
+        return system
+    if given != system and {given, system} != {"wgs84", "cgcs2000"}:
+        layer.note("coords_named_otherwise", given=given.upper(), system=system.upper(), column=column)
+    return given
+
+
+def layer_names(path: str | Path) -> list[str]:
+    """The layers of a vector file (a GeoPackage may hold several)."""
+    path = Path(path)
     source = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
-        names = [str(name) for name, _ in pyogrio.list_layers(source)]
-        if path.suffix.lower() == ".kml" and len(names) > 1:
+        return [str(name) for name, _ in pyogrio.list_layers(source)]
+    except Exception as exc:  # GDAL's own message explains what is wrong with the file
+        raise PlanningError("file_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from exc
+
+
+def file_layers(path: str | Path) -> list[str]:
+    """The layers a reader could be asked for: a GeoPackage's layers, a workbook's filled sheets; [] for other files."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return sheet_names(path)
+    if path.suffix.lower() in (".gpkg", ".sqlite"):
+        return layer_names(path)
+    return []
+
+
+def _read_ogr(path: Path, layer: str | None = None) -> Layer:
+    source = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
+    names = layer_names(path)
+    if path.suffix.lower() != ".kml":  # a KML's folders are parts of one layer, not choices
+        if layer is not None and layer not in names:
+            raise PlanningError("layer_not_found", path=path.name, layer=layer, layers="、".join(names))
+        if layer is None and len(names) > 1:
+            raise PlanningError("layer_choose", path=path.name, layers="、".join(names))
+    try:
+        if path.suffix.lower() == ".kml" and len(names) > 1 and layer is None:
             return _read_kml_folders(source, names, path)
-        gdf = gpd.read_file(source, engine="pyogrio", layer=names[0] if names else None)
+        gdf = gpd.read_file(source, engine="pyogrio", layer=layer if layer is not None else names[0] if names else None)
         if path.suffix.lower() == ".kml":
             gdf = _without_empty_columns(gdf)
     except PlanningError:
@@ -150,8 +234,6 @@ def _read_ogr(path: Path) -> Layer:
     except Exception as exc:  # GDAL's own message explains what is wrong with the file
         raise PlanningError("file_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from exc
     layer = Layer(gdf)
-    if len(names) > 1:
-        layer.note("layer_first_of_several", path=path.name, layer=names[0], others="、".join(names[1:]))
     if _shapefile_without_cpg(path, source):
         _redecode_dbf(layer, path)
     return layer
@@ -230,15 +312,16 @@ def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
-def _read_table_points(path: Path) -> Layer:
+def _read_table_points(path: Path, sheet: str | None = None) -> Layer:
     """Points from a table's longitude/latitude columns (decimal or degrees-minutes-seconds).
 
     Rows with a blank or unreadable coordinate are left out and named; when they are more than
-    half of the rows the file is refused (a wrong column or format, not a few bad rows).
+    half of the rows the file is refused (a wrong column or format, not a few bad rows). A
+    datum named by the coordinate columns (``gcj02_lng``) is kept in :attr:`Layer.datum_named`.
     """
-    table = read_table(path)
+    table = read_table(path, sheet)
     frame = table.frame
-    lon, lat = find_column(frame.columns, "lon"), find_column(frame.columns, "lat")
+    lon, lat, system = coordinate_columns(frame.columns)
     if lon is None or lat is None:
         raise PlanningError("csv_no_lonlat", path=path.name, columns=", ".join(map(str, frame.columns)))
     x = frame[lon].map(lambda v: parse_degrees(v, "lon")).astype(float)
@@ -252,7 +335,7 @@ def _read_table_points(path: Path) -> Layer:
         raise PlanningError("coords_mostly_unusable", path=path.name, n=int((~usable).sum()), total=len(frame),
                             rows=row_list(rows[~usable][:50]), examples="; ".join(examples) or "—")
     layer = Layer(gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y), crs=None),
-                  list(table.notes), rows)
+                  list(table.notes), rows, (system, str(lon)) if system else None)
     if blank.any():
         layer.note("rows_dropped_blank_coords", path=path.name, n=int(blank.sum()), total=len(frame),
                    rows=row_list(rows[blank]))
@@ -355,13 +438,13 @@ def _keep_kinds(layer: Layer, path: str | Path, wanted: tuple[str, ...]) -> np.n
     return kinds[keep]
 
 
-def read_points(path: str | Path, coord_system: str = "wgs84", role: str = "points") -> Layer:
+def read_points(path: str | Path, coord_system: str = "auto", role: str = "points", layer: str | None = None) -> Layer:
     """Read a point layer with an ``id`` column; polygons become their representative point.
 
     Lines and collections are left out with a notice naming them (refused when nothing else is
-    in the file), and so are polygons turned into points.
+    in the file), and so are polygons turned into points. ``layer`` names the layer or sheet.
     """
-    layer = read_vector(path, coord_system)
+    layer = read_vector(path, coord_system, layer)
     kinds = _keep_kinds(layer, path, (_POINT, _POLYGON))
     gdf = layer.gdf
     if (kinds == _POLYGON).any():
@@ -380,13 +463,13 @@ def read_points(path: str | Path, coord_system: str = "wgs84", role: str = "poin
     return layer
 
 
-def read_polygons(path: str | Path, coord_system: str = "wgs84") -> Layer:
+def read_polygons(path: str | Path, coord_system: str = "auto", layer: str | None = None) -> Layer:
     """Read a polygon layer (community or street-office boundaries).
 
     Points and lines are left out with a notice naming their rows; a file with no polygon at
     all (boundaries given as points, say) is refused with the counts of what it holds.
     """
-    layer = read_vector(path, coord_system)
+    layer = read_vector(path, coord_system, layer)
     _keep_kinds(layer, path, (_POLYGON,))
     return layer
 

@@ -26,6 +26,7 @@ import pandas as pd
 from planning.base.errors import PlanningError, warning_text
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": ",", "\t": "Tab", ";": ";", "|": "|"}
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -59,14 +60,18 @@ class Table:
     sheet: str | None = None
 
 
-def read_table(path: str | Path) -> Table:
+def read_table(path: str | Path, sheet: str | None = None) -> Table:
     """Read a CSV/TXT/TSV or Excel table (see the module text for what is detected).
+
+    ``sheet`` names the sheet of a workbook to read (default: the first with data, and a
+    notice naming the others); it is ignored for text files.
 
     Raises
     ------
     PlanningError
         Missing or empty file, binary data, a GeoPackage or zip archive, an encoding that is
-        none of UTF-8/UTF-16/GB18030, a damaged workbook, or no rows below the header.
+        none of UTF-8/UTF-16/GB18030, a damaged workbook, a sheet it does not have, or no rows
+        below the header.
     """
     path = Path(path)
     if not path.is_file():
@@ -78,7 +83,7 @@ def read_table(path: str | Path) -> Table:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") and kind not in ("xlsx", "xls"):
         raise PlanningError("table_excel_unreadable", path=path.name, reason=f"not a workbook: {kind}")
     if kind in ("xlsx", "xls"):
-        table = _read_excel(path, kind)
+        table = _read_excel(path, kind, sheet)
         if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
             table.notes.insert(0, warning_text("table_is_excel", path=path.name))
     elif kind == "text":
@@ -192,15 +197,32 @@ def _read_text(path: Path, data: bytes) -> Table:
     return table
 
 
-def _read_excel(path: Path, kind: str) -> Table:
+def _sheets(path: Path, kind: str) -> dict:
     engine = "xlrd" if kind == "xls" else "openpyxl"
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
     except ImportError as exc:
         raise PlanningError("table_excel_unreadable", path=path.name, reason=str(exc)[:200]) from None
     except Exception as exc:  # a damaged workbook: the reader's own reason
         raise PlanningError("table_excel_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from None
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The sheets of a workbook that hold any data (what ``read_table(path, sheet)`` may be asked for)."""
+    path = Path(path)
+    kind = sniff_kind(path.read_bytes())
+    if kind not in ("xlsx", "xls"):
+        return []
+    return [str(name) for name, frame in _sheets(path, kind).items() if frame.notna().any().any()]
+
+
+def _read_excel(path: Path, kind: str, chosen: str | None = None) -> Table:
+    sheets = _sheets(path, kind)
     filled = {name: sheet for name, sheet in sheets.items() if sheet.notna().any().any()}
+    if chosen is not None:
+        if chosen not in sheets:
+            raise PlanningError("layer_not_found", path=path.name, layer=chosen, layers="、".join(map(str, sheets)))
+        filled = {chosen: sheets[chosen]}
     if not filled:
         raise PlanningError("layer_no_features", path=path.name)
     name, sheet = next(iter(filled.items()))

@@ -362,23 +362,30 @@ def test_uploaded_network_and_facilities_replace_the_demo(env):
     lonlat = net.nodes_gdf().to_crs(4326).geometry.iloc[::90]
     facilities = pd.DataFrame({"id": range(len(lonlat)), "type": "clinic", "lon": lonlat.x, "lat": lonlat.y})
     at = _upload_page(env)
+    at.text_input[0].set_value("团城山街道")
     at.file_uploader[0].set_value(("MissionTown.graphml", gzip.decompress(MISSION_TOWN.read_bytes()), "application/xml"))
     at.file_uploader[3].set_value(("clinics.csv", facilities.to_csv(index=False).encode(), "text/csv")).run()
     _button(at, ui_table()["area_load_files"]["zh"]).click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert any(ui_table()["area_loaded"]["zh"] in s.value for s in at.success)
+    assert any("团城山街道" in s.value for s in at.success)
+    assert "当前区域：团城山街道" in _texts(at) and at.query_params["area"] in ("团城山街道", ["团城山街道"])
+    assert (env / "home" / "areas" / "团城山街道" / "area.yaml").is_file()  # saved like `planning area add`
+    origins = at.table[0].value["来源"]
+    assert origins["现有设施"] == "本单位文件：clinics.csv" and origins["候选用地"] == "推算"
 
 
 def test_a_bad_upload_shows_a_bilingual_message_not_a_traceback(env):
     from tests.support.data import MISSION_TOWN
 
     at = _upload_page(env)
+    at.text_input[0].set_value("团城山街道")
     at.file_uploader[0].set_value(("MissionTown.graphml.gz", MISSION_TOWN.read_bytes(), "application/gzip"))
     at.file_uploader[3].set_value(("clinics.csv", b"", "text/csv")).run()
     _button(at, ui_table()["area_load_files"]["zh"]).click().run()
     assert not at.exception, at.exception
     assert at.error and "空" in at.error[0].value  # 文件是空的 — the loader's own message
+    assert not (env / "home" / "areas" / "团城山街道").exists()  # nothing saved
 
 
 def test_task_table_filled_on_the_compare_page_is_saved_as_a_new_version(env, scenario_files):

@@ -1,19 +1,15 @@
 """Points that are not network nodes get networkx's times with each point inserted on its edge.
 
-The reference is built independently of the project's edge table: every point is projected
-onto the nearest edge of the *directed* source graph (whose geometry runs from its own u to v),
-that edge is split at the projections into a chain of new nodes, each point hangs off its
-projection by its straight walk to the street, and networkx's Dijkstra measures the rest.
+The reference (tests/support/networkx_reference.py) is built independently of the project's
+edge table: every point is spliced into the nearest edge of the *directed* source graph and
+networkx's Dijkstra measures the rest.
 Three networks: an osmnx-simplified GraphML (most geometries reversed after
 ``to_undirected``), an osmnx-simplified graph built from OSM XML of a Beijing extract, and the
 Nanjing demo read from ``.osm.pbf``.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import osmnx as ox
 import pytest
@@ -26,6 +22,7 @@ from planning.network.graph import WalkNetwork
 from planning.network.read import load_network, xml_to_pbf
 from planning.network.snapping import snap_points
 from tests.support.data import BEIJING_PBF, MISSION_TOWN, NANJING_PBF
+from tests.support.networkx_reference import graph_with_points_inserted, reference_seconds
 
 SPEED_MPS = 4.0 / 3.6
 NANJING_BBOX = (118.764, 32.035, 118.797, 32.052)
@@ -72,56 +69,6 @@ def _off_node_points(network: WalkNetwork, n: int, seed: int) -> np.ndarray:
     return points[one_street][:n]
 
 
-def _street_edges(graph: nx.MultiDiGraph) -> tuple[list, np.ndarray]:
-    """(u, v, length) and geometry of every street, drawn u→v as osmnx stores it.
-
-    A two-way street is stored twice (u→v and v→u, one line reversed); it is kept once, so
-    two points on the same street land on the same piece of it.
-    """
-    keys, lines, seen = [], [], set()
-    for u, v, data in graph.edges(data=True):
-        line = data.get("geometry") or shapely.LineString(
-            [(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])])
-        coords = tuple(map(tuple, np.round(shapely.get_coordinates(line), 6)))
-        if (v, u, coords[::-1]) in seen:
-            continue
-        seen.add((u, v, coords))
-        keys.append((u, v, float(data["length"])))
-        lines.append(line)
-    return keys, np.array(lines, dtype=object)
-
-
-def _graph_with_points_inserted(graph: nx.MultiDiGraph, points: np.ndarray) -> nx.MultiGraph:
-    """The undirected street graph with every point spliced into its nearest edge."""
-    keys, lines = _street_edges(graph)
-    nearest = shapely.STRtree(lines).nearest(points)
-    out = nx.MultiGraph()
-    out.add_nodes_from(graph.nodes)
-    on_edge = defaultdict(list)
-    for i, e in enumerate(nearest):
-        on_edge[e].append(i)
-    for e, (u, v, length) in enumerate(keys):
-        if e not in on_edge:
-            out.add_edge(u, v, length=length)
-            continue
-        line = lines[e]
-        scale = length / line.length if line.length > 0 else 0.0
-        along = sorted((shapely.line_locate_point(line, points[i]) * scale, i) for i in on_edge[e])
-        chain = [(0.0, u), *[(a, ("at", i)) for a, i in along], (length, v)]
-        for (a0, n0), (a1, n1) in zip(chain, chain[1:]):
-            out.add_edge(n0, n1, length=a1 - a0)
-        for _, i in along:
-            out.add_edge(("pt", i), ("at", i), length=shapely.distance(line, points[i]))
-    return out
-
-
-def _reference_seconds(graph: nx.MultiGraph, sources: list[int], targets: list[int], cutoff_m: float) -> np.ndarray:
-    """Seconds from the nearest of ``sources`` to each target point (inf beyond the cutoff)."""
-    dist = nx.multi_source_dijkstra_path_length(graph, {("pt", s) for s in sources}, cutoff=cutoff_m,
-                                                weight="length")
-    return np.array([dist.get(("pt", t), np.inf) / SPEED_MPS for t in targets])
-
-
 def test_network_geometries_run_from_u_to_v(network):
     edges = network.edges
     start = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 0))
@@ -141,8 +88,8 @@ def test_time_to_nearest_facility_from_off_node_points_equals_networkx(network):
     got = compute_coverage(network, residents, facilities, [clinic],
                            communities=None, speed_kmh=4.0).demand["minutes_to_clinic"].to_numpy() * 60
 
-    reference = _graph_with_points_inserted(network.graph, points)
-    expected = _reference_seconds(reference, facility_pos, resident_pos, 60 * 60 * SPEED_MPS)
+    reference = graph_with_points_inserted(network.graph, points)
+    expected = reference_seconds(reference, facility_pos, resident_pos, 60 * 60 * SPEED_MPS, SPEED_MPS)
     assert len(got) == len(resident_pos)  # every point lies within the snapping distance
     assert np.array_equal(np.isinf(got), np.isinf(expected))
     finite = np.isfinite(expected)
@@ -161,9 +108,9 @@ def test_reach_sets_of_off_node_candidates_equal_networkx(network):
     got = np.full(reach.shape, np.inf)  # read the structure: a stored zero is a reached point
     got[reach.row, reach.col] = reach.data
 
-    reference = _graph_with_points_inserted(network.graph, points)
+    reference = graph_with_points_inserted(network.graph, points)
     for row, c in enumerate(candidates):
-        expected = _reference_seconds(reference, [c], residents, cutoff_s * SPEED_MPS)
+        expected = reference_seconds(reference, [c], residents, cutoff_s * SPEED_MPS, SPEED_MPS)
         assert np.array_equal(np.isfinite(got[row]), np.isfinite(expected)), f"reach set of candidate {c}"
         finite = np.isfinite(expected)
         assert np.abs(got[row, finite] - expected[finite]).max(initial=0.0) < 1e-6

@@ -29,9 +29,12 @@ def test_geopackage_holds_every_layer_with_one_row_per_feature(data, tmp_path):
     path = tmp_path / "新街口.gpkg"
     written = write_gpkg(path, data)
     layers = dict(pyogrio.list_layers(path))
-    assert set(written) == set(layers) == {"demand", "communities", "summary", "log", "facilities", "uncovered_clusters",
-                                           "isochrones", "scenario_sites"}
+    assert set(written) == set(layers) == {"demand", "communities", "summary", "log", "facilities", "candidates",
+                                           "network_edges", "uncovered_clusters", "isochrones", "scenario_sites",
+                                           "field_aliases"}
     rows = {name: pyogrio.read_info(path, layer=name)["features"] for name in layers}
+    assert rows["candidates"] == len(data.area.candidates)
+    assert rows["network_edges"] == len(data.area.network.edges)
     assert rows["demand"] == len(data.coverage.demand)
     assert rows["communities"] == len(data.area.communities)
     assert rows["summary"] == len(data.types)
@@ -61,9 +64,32 @@ def test_exported_clusters_give_their_direction_and_place_in_words(data, tmp_pat
     assert english["location"].str.contains("of the area centre|centre of the area").all()
 
 
+def test_every_exported_column_has_a_chinese_and_an_english_name(data, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "新街口.gpkg"
+    write_gpkg(path, data)
+    aliases = pyogrio.read_dataframe(path, layer="field_aliases")
+    for layer in (name for name, _ in pyogrio.list_layers(path) if name != "field_aliases"):
+        fields = pyogrio.read_info(path, layer=layer)["fields"]
+        named = aliases[aliases["layer"] == layer].set_index("field")
+        assert set(fields) <= set(named.index), (layer, set(fields) - set(named.index))
+        unexplained = named[(named["alias_zh"] == named.index) | (named["about_zh"] == "") | (named["about_en"] == "")]
+        assert unexplained.empty, (layer, list(unexplained.index))
+        assert not named["alias_zh"].duplicated().any(), layer
+    named = aliases.set_index(["layer", "field"])
+    assert named.loc[("demand", "minutes_to_clinic"), "alias_zh"] == "到社区卫生服务站步行分钟"
+    assert named.loc[("communities", "meal_hall_covered_15min"), "alias_en"].endswith("within 15 min")
+    with sqlite3.connect(path) as db:  # the GeoPackage schema extension: QGIS shows these as aliases
+        schema = dict(((t, c), n) for t, c, n in db.execute("SELECT table_name, column_name, name FROM gpkg_data_columns"))
+        extension = db.execute("SELECT count(*) FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'").fetchone()
+    assert schema[("facilities", "source")] == "数据来源" and extension == (1,)
+
+
 def test_geojson_files_are_wgs84_inside_the_area(data, tmp_path):
     files = {p.stem: p for p in write_geojson(tmp_path / "geojson", data)}
-    assert {"demand", "communities", "facilities", "uncovered_clusters", "isochrones", "scenario_sites"} <= set(files)
+    assert {"demand", "communities", "facilities", "candidates", "network_edges", "uncovered_clusters",
+            "isochrones", "scenario_sites", "field_aliases"} <= set(files)
     communities = gpd.read_file(files["communities"])
     assert communities.crs.to_epsg() == 4326
     west, south, east, north = communities.total_bounds

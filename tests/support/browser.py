@@ -54,7 +54,11 @@ def streamlit_server(env: Mapping[str, str], script: str = "app.py", cwd: Path =
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # busy drawing a page for a loaded machine: stop it outright
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 @contextmanager

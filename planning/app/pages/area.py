@@ -1,7 +1,9 @@
-"""区域与数据 / Area & data: choose the demo area or upload files; see what was found and what is missing."""
+"""区域与数据 / Area & data: pick an area, or build and save one from the office's files or a place
+name; see which layers are the office's own and which were derived, and by which rule."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,87 +11,132 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    area_choice,
     catalogue,
+    choose_area,
     community_layer,
     coverage,
     current_area,
     draw_map,
     labels,
     lang,
+    layers_file,
     planning_errors,
     show_notes,
     t,
     type_name,
 )
-from planning.areas.build import DEFAULT_AREA, area_from_files, demo_areas
+from planning.areas.build import AreaInputs, demo_areas
+from planning.areas.store import save_area, saved_names
 from planning.base.formatting import UNKNOWN, count_text
+from planning.base.paths import areas_dir
 from planning.base.text import pick
-from planning.network.read import download_network
+from planning.io.layers import file_layers
 from planning.outputs.reports.content import osm_features_table
 
-COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
-# what planning.io.layers.read_points reads (the same readers as the command line)
+COORD_SYSTEMS = ("auto", "wgs84", "gcj02", "bd09")
+# what planning.io.layers.read_points and planning.io.tables.read_table read (the same readers as the command line)
 POINT_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "geojson", "json", "gpkg", "zip", "kml"]
+UPLOADS = (  # role, label key, accepted suffixes
+    ("source", "area_up_network", ["pbf", "osm", "graphml", "gz"]),
+    ("boundaries", "area_up_boundaries", ["geojson", "json", "gpkg", "zip", "kml"]),
+    ("population", "area_up_population", ["xlsx", "xls", "csv", "txt", "tsv"]),
+    ("facilities", "area_up_facilities", POINT_TYPES),
+    ("candidates", "area_up_candidates", POINT_TYPES),
+    ("demand", "area_up_demand", POINT_TYPES),
+)
 
 st.title(t("page_area"))
 st.caption(t("area_intro"))
+if "area_flash" in st.session_state:
+    st.success(st.session_state.pop("area_flash"))
 
-source = st.radio(t("area_source"), ("demo", "upload", "place"), horizontal=True,
-                  format_func=labels(("demo", "upload", "place"), lambda k: t(f"area_source_{k}")))
 
-if source == "demo":
-    areas = demo_areas()
-    keys = list(areas)
-    chosen = st.selectbox(t("area_demo_pick"), keys, index=keys.index(st.session_state.get("area_key", DEFAULT_AREA)),
-                          format_func=labels(keys, lambda k: pick((areas[k]["name_zh"], areas[k]["name_en"]), lang())))
-    if chosen != st.session_state.get("area_key", DEFAULT_AREA) or "custom_area" in st.session_state:
-        if st.button(t("area_use_demo"), type="primary"):
-            st.session_state.pop("custom_area", None)
-            st.session_state["area_key"] = chosen
-            st.rerun()
+def _kept(upload, folder: Path) -> Path:
+    """An uploaded file written to ``folder`` under its own name (the area copies it when saved)."""
+    path = folder / hashlib.sha256(upload.getvalue()).hexdigest()[:12] / upload.name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(upload.getvalue())
+    return path
+
+
+def _upload_folder() -> Path:
+    """This session's folder for uploads (files stay until the area is saved from them)."""
+    if "upload_folder" not in st.session_state:
+        st.session_state["upload_folder"] = tempfile.mkdtemp(prefix="planning-upload-")
+    return Path(st.session_state["upload_folder"])
+
+
+def _save(name: str, inputs: AreaInputs, replace: bool, place: str | None = None) -> None:
+    """Build and save the area (the same store as ``planning area add``), then use it everywhere."""
+    saved = save_area(name, inputs, replace_existing=replace, place=place)
+    choose_area(saved.key)
+    st.session_state["area_flash"] = t("area_loaded", name=saved.key)
+    st.rerun()
+
+
+def _name_field() -> tuple[str, bool]:
+    name = st.text_input(t("area_name"), help=t("area_name_help"), max_chars=60)
+    exists = bool(name.strip()) and (areas_dir() / name.strip()).is_dir()
+    return name, st.checkbox(t("area_replace")) if exists else False
+
+
+source = st.radio(t("area_source"), ("pick", "upload", "place"), horizontal=True,
+                  format_func=labels(("pick", "upload", "place"), lambda k: t(f"area_source_{k}")))
+
+if source == "pick":
+    demos, saved = demo_areas(), saved_names()
+    names = [*demos, *[n for n in saved if n not in demos]]
+    current = area_choice()
+    chosen = st.selectbox(t("area_pick"), names, index=names.index(current) if current in names else 0,
+                          format_func=labels(names, lambda k: pick((demos[k]["name_zh"], demos[k]["name_en"]), lang())
+                                             if k in demos else t("area_pick_saved", name=k)))
+    if chosen != current:
+        choose_area(chosen)
+        st.rerun()
 
 elif source == "upload":
     st.write(t("area_upload_help"))
-    network_file = st.file_uploader(t("area_up_network"), type=["graphml", "gz", "osm", "pbf"])
-    demand_file = st.file_uploader(t("area_up_demand"), type=POINT_TYPES)
-    boundary_file = st.file_uploader(t("area_up_boundaries"), type=["geojson", "json", "gpkg", "zip", "kml"])
-    facility_file = st.file_uploader(t("area_up_facilities"), type=POINT_TYPES)
+    name, replace = _name_field()
+    folder = _upload_folder()
+    files: dict[str, Path | None] = {}
+    layers: dict[str, str | None] = {}
+    for role, key, suffixes in UPLOADS:
+        upload = st.file_uploader(t(key), type=suffixes, key=f"upload_{role}")
+        files[role] = _kept(upload, folder) if upload is not None else None
+        choices = file_layers(files[role]) if files[role] is not None and role != "source" else []
+        if len(choices) > 1:
+            layers[role] = st.selectbox(t("area_layer_of", file=upload.name), choices, key=f"layer_{role}")
     coord = st.selectbox(t("area_coord"), COORD_SYSTEMS, format_func=labels(COORD_SYSTEMS, lambda k: t(f"coord_{k}")),
                          help=t("area_coord_help"))
     ftype = st.selectbox(t("area_facility_type"), [None, *catalogue()],
                          format_func=labels([None, *catalogue()], lambda k: t("area_type_in_file") if k is None else type_name(k)))
-    downloaded = st.session_state.get("downloaded_network")
-    if st.button(t("area_load_files"), type="primary", disabled=network_file is None and downloaded is None):
-        folder = Path(tempfile.mkdtemp(prefix="planning-upload-"))
-
-        def saved(upload):
-            if upload is None:
-                return None
-            path = folder / upload.name
-            path.write_bytes(upload.getvalue())
-            return path
-
-        with planning_errors(), st.spinner(t("area_loading")):
-            network_path = saved(network_file) or Path(downloaded)
-            area, notes = area_from_files(network_path, saved(facility_file), saved(demand_file),
-                                          saved(boundary_file), ftype, coord)
-            digest = hashlib.sha256(b"".join(f.read_bytes() for f in folder.iterdir())).hexdigest()[:12]
-            st.session_state["custom_area"] = area
-            st.session_state["custom_area_id"] = f"upload:{digest}"
-            st.session_state["upload_notes"] = notes
-            st.success(t("area_loaded"))
+    if st.button(t("area_load_files"), type="primary", disabled=files["source"] is None):
+        if not name.strip():
+            st.error(t("area_need_name"))
+        else:
+            with planning_errors(), st.spinner(t("area_building")):
+                inputs = AreaInputs(coord_system=coord, facility_type=ftype, **files,
+                                    **{f"{role}_layer": layer for role, layer in layers.items()})
+                _save(name, inputs, replace)
 
 else:
-    place = st.text_input(t("area_place"), placeholder="南京市玄武区新街口街道")
-    if st.button(t("area_download"), disabled=not place.strip()):
-        with planning_errors(), st.spinner(t("area_downloading")):
-            import osmnx as ox
+    name, replace = _name_field()
+    place = st.text_input(t("area_place"), placeholder="北京市海淀区燕园街道")
+    if st.button(t("area_download"), type="primary", disabled=not place.strip()):
+        if not name.strip():
+            st.error(t("area_need_name"))
+        else:
+            from planning.areas.place import download_place
 
-            network = download_network(place.strip())
-            path = Path(tempfile.mkdtemp(prefix="planning-osm-")) / "network.graphml"
-            ox.save_graphml(network.graph, path)
-            st.session_state["downloaded_network"] = str(path)
-            st.success(t("area_downloaded"))
+            download = Path(tempfile.mkdtemp(prefix="planning-place-"))
+            try:
+                with planning_errors(), st.spinner(t("area_downloading")):
+                    source_file, _ = download_place(place.strip(), download)
+                    _save(name, AreaInputs(source=source_file), replace, place=place.strip())
+            finally:
+                shutil.rmtree(download, ignore_errors=True)
 
 # -- what is in use -----------------------------------------------------------------------
 area = cov = None
@@ -113,17 +160,22 @@ st.write(t("area_network_size", nodes=area.network.n_nodes, edges=len(area.netwo
            points=len(area.demand), candidates=len(area.candidates)))
 layer_rows = []
 for layer in ("network", "demand", "communities", "facilities", "candidates"):
-    origin = area.sources.get(layer, "missing")
-    label = t(f"origin_{origin}") if origin in ("osm", "derived", "missing") else t("origin_file", name=origin)
-    layer_rows.append({t("col_layer"): t(f"layer_{layer}"), t("col_origin"): label})
-st.dataframe(pd.DataFrame(layer_rows), hide_index=True, width="stretch")
+    origin = area.origins.get(layer)
+    kind = origin.kind if origin else "missing"
+    label = t(f"origin_{kind}", name=origin.file) if kind in ("office", "mixed") else t(f"origin_{kind}")
+    layer_rows.append({t("col_layer"): t(f"layer_{layer}"), t("col_origin"): label,
+                       t("col_rule"): pick(origin.rule, lang()) if origin else ""})
+st.table(pd.DataFrame(layer_rows).set_index(t("col_layer")))  # rules in full; file names as cell text, not Markdown
 
-counts = area.facilities["type"].value_counts()
+by_source = area.facilities.groupby(["type", "source"]).size()
 st.dataframe(pd.DataFrame({t("col_type"): [f.name(lang()) for f in cat.values()],
-                           t("col_count"): [int(counts.get(k, 0)) for k in cat]}),
+                           t("col_count_office"): [int(by_source.get((k, "office"), 0)) for k in cat],
+                           t("col_count_osm"): [int(by_source.get((k, "osm"), 0)) for k in cat]}),
              hide_index=True, width="stretch")
+facilities_origin = area.origins.get("facilities")
+only_osm = facilities_origin is None or facilities_origin.kind == "osm"
 for key in area.missing_types(cat):
-    st.warning(t("area_missing_type", name=type_name(key)))
+    st.warning(t("area_missing_type" if only_osm else "area_missing_type_any", name=type_name(key)))
 listing = osm_features_table(area, list(cat.values()), lang())
 if listing is not None:
     with st.expander(listing.title):
@@ -133,14 +185,22 @@ if listing is not None:
 dropped = len(area.demand) - len(cov.demand)
 if dropped:
     st.warning(t("area_dropped_demand", n=dropped))
-show_notes(st.session_state.get("upload_notes", []) if "custom_area" in st.session_state else [])
+if area.notes:
+    st.markdown(f"**{t('area_notes')}**")
+    show_notes(area.notes)
 show_notes(cov.notes)
 if area.assumptions:
     with st.expander(t("area_assumptions")):
         for zh, en in area.assumptions:
-            st.write("• " + pick((zh, en), lang()))
+            st.text("• " + pick((zh, en), lang()))
 if area.attribution:
     st.caption(t("area_attribution", text=area.attribution))
+
+st.subheader(t("area_reports"))
+st.caption(t("area_reports_help"))
+file_stem = "".join(c for c in area.key if c.isalnum() or c in "-_") or "area"
+st.download_button(t("area_download_gpkg"), lambda: layers_file(area, area_id), file_name=f"{file_stem}.gpkg",
+                   mime="application/geopackage+sqlite3", key="download_gpkg")
 
 st.subheader(t("area_preview"))
 preview_type = next((k for k in cat if k in set(area.facilities["type"])), next(iter(cat)))

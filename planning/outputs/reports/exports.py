@@ -1,9 +1,12 @@
 """Standard exports of a report's layers and tables: GeoPackage, GeoJSON, CSV (Excel: see xlsx.py).
 
 The GeoPackage starts from :func:`planning.outputs.exports.write_coverage_layers` (layers ``demand``,
-``communities``, ``summary``) and adds ``facilities``, ``uncovered_clusters``, ``isochrones``
-and, with a scenario, ``scenario_sites``. GeoJSON files are in WGS84 (RFC 7946), one per layer;
-CSV files are UTF-8 with a byte-order mark so Excel on Chinese Windows opens them correctly.
+``communities``, ``summary``, ``log``) and adds ``facilities`` (with their ``source``), ``candidates``,
+``network_edges``, ``uncovered_clusters``, ``isochrones`` and, with a scenario,
+``scenario_sites`` — everything needed to carry on in QGIS — and the table ``field_aliases``
+naming every column in Chinese and English (:mod:`planning.outputs.fields`). GeoJSON files are
+in WGS84 (RFC 7946), one per layer, with ``field_aliases.csv``; CSV files are UTF-8 with a
+byte-order mark so Excel on Chinese Windows opens them correctly.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from planning.base.errors import PlanningError
 from planning.base.formatting import export_numbers
 from planning.io.write import atomic_folder, atomic_output
 from planning.outputs.exports import community_wide, write_coverage_layers
+from planning.outputs.fields import field_aliases, write_field_aliases
 from planning.outputs.formats import EXPORT_FORMATS
 from planning.outputs.reports.content import ReportContent, label, location_text
 from planning.outputs.reports.data import ReportData
@@ -31,10 +35,33 @@ def clusters_in_words(clusters: gpd.GeoDataFrame, lang: str = "zh") -> gpd.GeoDa
                            location=clusters.apply(location_text, axis=1, args=(lang,)))
 
 
+FACILITY_EXPORT = ["id", "type", "name", "capacity", "source", "source_file", "osm_id", "geometry"]
+
+
+def network_edges(data: ReportData) -> gpd.GeoDataFrame:
+    """The walking network's street segments: OSM node ids at each end, length and walking minutes."""
+    network = data.area.network
+    edges = network.edges
+    return gpd.GeoDataFrame({
+        "from_node": network.node_ids[edges["u"].to_numpy()].astype(str),
+        "to_node": network.node_ids[edges["v"].to_numpy()].astype(str),
+        "length_m": edges["length_m"].to_numpy(),
+        "walk_minutes": edges["length_m"].to_numpy() / (data.speed_kmh / 3.6) / 60,
+        "highway": edges["highway"].astype(object).to_numpy() if "highway" in edges else None,
+        "name": edges["name"].astype(object).to_numpy() if "name" in edges else None,
+    }, geometry=edges.geometry.to_numpy(), crs=network.crs)
+
+
 def extra_layers(data: ReportData, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
-    """Layers the coverage GeoPackage lacks: facilities, uncovered clusters, walking areas, scenario sites."""
+    """Layers the coverage GeoPackage lacks: facilities (with their source), candidate sites, the
+    network's streets, uncovered clusters (places in words), walking areas, scenario sites."""
+    area = data.area
+    candidates = area.candidates[[c for c in ("id", "community", "cost_yuan", "capacity", "geometry")
+                                  if c in area.candidates]]
     layers = {
-        "facilities": data.area.facilities[["id", "type", "name", "source", "geometry"]],
+        "facilities": area.facilities.reindex(columns=FACILITY_EXPORT).set_geometry("geometry", crs=area.crs),
+        "candidates": candidates.assign(id=candidates["id"].astype(str)),
+        "network_edges": network_edges(data),
         "uncovered_clusters": clusters_in_words(data.clusters, lang),
         "isochrones": data.isochrones,
     }
@@ -65,12 +92,17 @@ def export_format(path: str | Path, fmt: str | None = None) -> str:
 def write_gpkg(path: str | Path, data: ReportData, inputs=(), lang: str = "zh") -> list[str]:
     """One GeoPackage with every layer (network CRS), words in ``lang``, complete or not at all;
     returns the layer names."""
-    layers = extra_layers(data, lang)
+    everything = all_layers(data, lang)
+    # demand and communities are written by write_coverage_layers with the coverage columns
+    layers = {name: layer for name, layer in everything.items() if name not in ("demand", "communities")}
+    aliases = field_aliases({**everything, "summary": data.coverage.overall,
+                             "log": pd.DataFrame(columns=["message_zh", "message_en"])}, data.types)
     with atomic_output(path, inputs) as tmp:
-        write_coverage_layers(tmp, data.coverage, data.area.communities)
+        write_coverage_layers(tmp, data.coverage, data.area.communities, data.area.notes)
         for name, layer in layers.items():
-            export_numbers(layer).to_crs(data.area.crs).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-    return ["demand", "communities", "summary", "log", *layers]
+            layer.to_crs(data.area.crs).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        write_field_aliases(tmp, aliases)
+    return ["demand", "communities", "summary", "log", *layers, "field_aliases"]
 
 
 def write_geojson(directory: str | Path, data: ReportData, inputs=(), lang: str = "zh") -> list[Path]:
@@ -79,7 +111,8 @@ def write_geojson(directory: str | Path, data: ReportData, inputs=(), lang: str 
     with atomic_folder(directory, inputs) as work:
         for name, layer in layers.items():
             layer.to_crs(4326).to_file(work / f"{name}.geojson", driver="GeoJSON", engine="pyogrio")
-    return [Path(directory) / f"{name}.geojson" for name in layers]
+        field_aliases(layers, data.types).to_csv(work / "field_aliases.csv", index=False, encoding="utf-8-sig")
+    return [*(Path(directory) / f"{name}.geojson" for name in layers), Path(directory) / "field_aliases.csv"]
 
 
 _DECIMALS = {"int": 0, "yuan": 0, "pct": 4, "minutes": 1, "coord": 6}

@@ -1,0 +1,63 @@
+"""The 区域与数据 page with saved areas (AppTest): the same store as ``planning area add``, the area
+named in the URL, and a layer to pick when an upload holds several."""
+from __future__ import annotations
+
+import gzip
+
+import geopandas as gpd
+import pytest
+import shapely
+from streamlit.testing.v1 import AppTest
+
+from planning.areas.build import AreaInputs
+from planning.areas.store import save_area
+from tests.support.data import MISSION_TOWN, ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    return tmp_path / "home"
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _headers(at: AppTest) -> list[str]:
+    return [h.value for h in at.header]
+
+
+def test_an_area_saved_on_the_command_line_opens_from_its_link(home):
+    save_area("团城山街道", AreaInputs(source=MISSION_TOWN))
+    at = _app(area="团城山街道")
+    assert "当前区域：团城山街道" in _headers(at)
+    assert "团城山街道" in at.selectbox[0].options[-1]  # listed after the demos
+    assert at.table[0].value["来源"].iloc[0] == "本单位文件：MissionTown.graphml.gz"
+
+
+def test_a_link_to_an_area_that_is_gone_falls_back_to_the_demo(home):
+    at = _app(area="已删除的街道")
+    assert any("已删除的街道" in w.value for w in at.warning)
+    assert any("新街口" in h for h in _headers(at))
+
+
+def test_an_upload_with_several_layers_asks_which_one(home, tmp_path):
+    path = tmp_path / "区划.gpkg"
+    box = shapely.box(114.9, 30.1, 115.2, 30.3)
+    for layer in ("街道", "社区"):
+        gpd.GeoDataFrame({"name": [layer]}, geometry=[box], crs=4326).to_file(path, layer=layer)
+    at = _app()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].set_value(("团城山.graphml", gzip.decompress(MISSION_TOWN.read_bytes()), "application/xml"))
+    at.file_uploader[1].set_value(("区划.gpkg", path.read_bytes(), "application/geopackage+sqlite3")).run()
+    choice = next(s for s in at.selectbox if "区划.gpkg" in s.label)
+    assert choice.options == ["街道", "社区"]

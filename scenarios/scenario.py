@@ -348,6 +348,42 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def scenarios_of_area(area_name: str, wanted: Iterable[str], directory: str | Path | None = None) -> list[Path]:
+    """The scenario files ``wanted`` names for a poll on area ``area_name``: a file path, or a saved
+    scenario's name (its newest version in ``directory``, the user folder by default).
+
+    Raises
+    ------
+    PlanningError
+        ``scenario_other_area`` for a plan of another area; ``scenario_name_not_found`` listing the
+        names saved for this area.
+    """
+    directory = Path(directory) if directory is not None else paths.scenario_dir()
+    saved: dict[str, tuple[tuple[datetime, int], Path]] = {}
+    for path in directory.glob("*.yaml"):
+        try:
+            scenario = load_scenario(path)
+        except PlanningError:
+            continue  # a damaged or foreign file is not a candidate; naming it directly still says why
+        # created_at is kept to the second: the file's write time orders versions saved within one
+        newest = (scenario.created_at, path.stat().st_mtime_ns)
+        if scenario.area.name == area_name and (scenario.name not in saved or newest > saved[scenario.name][0]):
+            saved[scenario.name] = (newest, path)
+    chosen = []
+    for item in wanted:
+        if Path(item).is_file():
+            scenario = load_scenario(item)
+            if scenario.area.name != area_name:
+                raise PlanningError("scenario_other_area", path=item, found=scenario.area.name, area=area_name)
+            chosen.append(Path(item))
+        elif str(item) in saved:
+            chosen.append(saved[str(item)][1])
+        else:
+            raise PlanningError("scenario_name_not_found", name=item, area=area_name,
+                                names="、".join(sorted(saved)) or "—")
+    return chosen
+
+
 def plan_cost_yuan(scenario: Scenario) -> float | None:
     """The plan's total cost in yuan, or None when it is not given.
 

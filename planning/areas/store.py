@@ -245,6 +245,16 @@ def load_area(name: str) -> Area:
     raise _not_found(name)
 
 
+def area_title(name: str) -> str:
+    """The name a plan of area ``name`` records (its ``name_zh``), read without building the area."""
+    name = unicodedata.normalize("NFC", str(name)).strip()
+    if is_saved(name):
+        return manifest(name)["settings"].get("name_zh", name)
+    if name in demo_areas():
+        return demo_areas()[name]["name_zh"]
+    raise _not_found(name)
+
+
 def remove_area(name: str) -> Path:
     """Delete a saved area (moved aside first, so it is gone whole or not at all); returns its folder."""
     name = unicodedata.normalize("NFC", str(name)).strip()

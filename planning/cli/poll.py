@@ -50,7 +50,9 @@ def configure(poll: argparse.ArgumentParser) -> None:
     create.add_argument("--title", required=True, help="投票标题 / poll title")
     create.add_argument("--method", required=True, choices=METHODS, help="计票方式 / voting method")
     create.add_argument("--scenario", action="append", required=True, type=Path,
-                        help="方案文件，可重复 / scenario file, repeat for each option")
+                        help="方案文件，可重复；给了 --area 时也可写已保存方案的名称 / scenario file, repeat for each "
+                             "option; with --area also a saved scenario's name")
+    create.add_argument("--area", help="区域名称：方案须属于该区域 / area name: every scenario must be a plan of it")
     create.add_argument("--electorate", default="residents", choices=list(ELECTORATES),
                         help="投票人：全体居民或居民代表 / who votes: residents or representatives")
     create.add_argument("--quorum", type=COUNT, help="法定最少票数 / minimum number of ballots")
@@ -146,8 +148,14 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    scenarios = args.scenario
+    if args.area:
+        from planning.areas.store import area_title
+        from scenarios.scenario import scenarios_of_area
+
+        scenarios = scenarios_of_area(area_title(args.area), [str(s) for s in args.scenario])
     poll_id = _service(args).create_poll(
-        _organiser_secret(), args.title, args.scenario, args.method, args.electorate, args.quorum,
+        _organiser_secret(), args.title, scenarios, args.method, args.electorate, args.quorum,
         publish_receipts=not args.no_receipts, publish_comments=args.publish_comments, base_url=args.base_url,
     )
     print(poll_id)

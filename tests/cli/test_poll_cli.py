@@ -207,3 +207,40 @@ def test_entering_a_paper_ballot_loads_neither_pandas_nor_reportlab(meeting, sce
     loaded = _imported("poll", "--db", meeting.db_path, "vote", "--poll", str(poll_id), "--code", codes[0], "--approve", "A")
     assert loaded == "sqlalchemy"
     assert VotingService.connect(meeting.db_path).poll(poll_id).ballots == 1
+
+
+def test_poll_on_an_area_takes_its_saved_plans_by_name_and_refuses_another_areas_plan(meeting, tmp_path, monkeypatch):
+    """``poll create --area xinjiekou --scenario 方案甲…``: the newest saved version of each named plan of that
+    area; a plan of another area, or a name never saved for it, refused in zh/en with nothing stored."""
+    from scenarios.scenario import AreaRecord, load_scenario, save_scenario
+    from tests.support.voting import make_scenario
+
+    home = tmp_path / "own-home"
+    monkeypatch.setenv("PLANNING_HOME", str(home))
+    folder = home / "scenarios"
+    folder.mkdir(parents=True)
+    demo = AreaRecord(name="南京 新街口（示例）", bbox=(118.770, 32.035, 118.790, 32.048))
+
+    def of_demo(scenario):
+        return scenario.model_copy(update={"area": demo})
+
+    save_scenario(of_demo(make_scenario("方案甲", ["s1"], 0.2)), folder)
+    newer_a = save_scenario(of_demo(make_scenario("方案甲", ["s1", "s2"], 0.5)), folder)  # saved later: -v2
+    plan_b = save_scenario(of_demo(make_scenario("方案乙", ["s3"], 0.4)), folder)
+    elsewhere = save_scenario(make_scenario("方案丙", ["s4"], 0.4), tmp_path)  # 南京市玄武区新街口街道, not the demo
+    meeting("setup")
+    status, out, err = meeting("create", "--title", "t", "--method", "approval", "--area", "xinjiekou",
+                               "--scenario", "方案甲", "--scenario", "方案乙")
+    assert status == 0, err
+    service = VotingService.connect(meeting.db_path)
+    options = service.poll(int(out.strip())).options
+    assert [o.scenario_digest for o in options] == [load_scenario(newer_a).digest, load_scenario(plan_b).digest]
+    before = row_counts(service.engine)
+    status, _, err = meeting("create", "--title", "t", "--method", "approval", "--area", "xinjiekou",
+                             "--scenario", "方案甲", "--scenario", str(elsewhere))
+    assert status == 2 and "不是“南京 新街口（示例）”的" in err and "not for" in err and "Traceback" not in err
+    status, _, err = meeting("create", "--title", "t", "--method", "approval", "--area", "xinjiekou",
+                             "--scenario", "方案甲", "--scenario", "方案丁")
+    assert status == 2 and "没有名为“方案丁”" in err and "方案乙、方案甲" in err and "has no saved scenario" in err
+    assert row_counts(service.engine) == before
+    service.engine.dispose()

@@ -37,7 +37,7 @@ from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import compute_coverage, served_weight
 from planning.network.snapping import snap_points
 from planning.outputs.exports import write_coverage_gpkg
-from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.layers import MapLabels, printed_map_labels
 from scenarios.scenario import TASK_FIELDS, plan_cost_yuan, save_scenario, with_tasks
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
@@ -311,9 +311,7 @@ def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
 
 def map_labels() -> MapLabels:
     """The map words in the chosen language; scale bar and north arrow as the printed maps say them (500 米, 北)."""
-    from planning.outputs.reports.maps import map_labels as printed
-
-    paper = printed(lang())
+    paper = printed_map_labels(lang())
     return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
                      t("map_uncovered"), t("map_isochrones"), t("map_minutes"), metres=paper.metres,
                      kilometres=paper.kilometres, north=paper.north, colon=paper.colon, legend=t("map_legend"),

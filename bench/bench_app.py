@@ -2,12 +2,15 @@
 
 Starts ``streamlit run app.py`` (after the demo derivation is cached, as on a second start),
 then times: server start → area page drawn; coverage page drawn; changing the tier on the
-coverage page until the page settles. Prints a table; targets: start < 10 s, interaction < 1 s.
+coverage page until the page settles; the siting and area pages opened again; and the command
+line's ``planning --help`` and its first error (a missing input file). Prints a table with the
+machine's load (``os.getloadavg``) before and after; targets: start < 10 s, interaction < 1 s.
 
     python bench/bench_app.py
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -32,6 +35,7 @@ def main() -> None:
 
     from planning.areas.build import load_demo_area
 
+    load_before = os.getloadavg()
     load_demo_area()  # the first derivation is cached on disk, as after any first start
     port = _port()
     start = time.perf_counter()
@@ -65,13 +69,37 @@ def main() -> None:
                 page.wait_for_timeout(50)
                 page.wait_for_function(SETTLED, timeout=60_000)
                 rows.append((f"coverage: switch tier to {label}", time.perf_counter() - t0))
+            for name, path, text in (("siting", "siting", "开始计算"), ("area (again)", "", "南京 新街口")):
+                t0 = time.perf_counter()
+                page.get_by_role("link", name={"siting": "设施选址", "area (again)": "区域与数据"}[name]).first.click()
+                page.get_by_text(text, exact=False).first.wait_for(timeout=120_000)
+                page.wait_for_timeout(50)
+                page.wait_for_function(SETTLED, timeout=120_000)
+                rows.append((f"page switch → {name}", time.perf_counter() - t0))
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    rows += _cli_rows()
+    print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
+          f"after: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
     width = max(len(r[0]) for r in rows)
     for name, seconds in rows:
         print(f"{name:<{width}}  {seconds:6.2f} s")
+
+
+def _cli_rows() -> list[tuple[str, float]]:
+    """``planning --help`` and the first error a mistyped path gives, each in a fresh process."""
+    planning = [sys.executable, "-m", "planning.cli.main"]
+    rows = []
+    for name, args in (("CLI: planning --help", ["--help"]),
+                       ("CLI: first error (missing network file)",
+                        ["coverage", "--network", str(ROOT / "no-such-network.graphml"), "--facilities",
+                         str(ROOT / "no-such-facilities.csv"), "--out", str(ROOT / "no-such-output")])):
+        t0 = time.perf_counter()
+        subprocess.run(planning + args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rows.append((name, time.perf_counter() - t0))
+    return rows
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from optimize.siting import SitingData
-from planning.areas.build import DEFAULT_AREA, Area, demo_areas, load_demo_area
+from planning.areas.build import DEFAULT_AREA, Area, demo_area_digest, demo_areas, load_demo_area
 from planning.areas.store import is_saved, load_area
 from planning.base import paths
 from planning.base.catalogue import FacilityType, load_catalogue
@@ -34,11 +34,12 @@ from planning.base.formatting import (
 from planning.base.text import LANGUAGES, normalise_language, pick, ui_text
 from planning.base.text import catalogue as words_catalogue
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
+from planning.coverage.cache import kept_coverage
 from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import compute_coverage, served_weight
 from planning.network.snapping import snap_points
 from planning.outputs.exports import write_coverage_gpkg
-from planning.outputs.maps.layers import MapLabels
+from planning.outputs.maps.layers import MapLabels, printed_map_labels
 from scenarios.scenario import TASK_FIELDS, plan_cost_yuan, save_scenario, with_tasks
 from scenarios.voting import VotingService
 from scenarios.voting.db import database_url
@@ -317,9 +318,16 @@ def facility_icons() -> dict[str, dict[str, str]]:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def coverage(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH):
-    """Walking minutes to every catalogue type, per demand point and community."""
-    return compute_coverage(_area.network, _area.demand, _area.facilities, list(catalogue().values()),
-                            _area.communities, TIERS_MINUTES, speed_kmh)
+    """Walking minutes to every catalogue type, per demand point and community (a demo area's kept on disk)."""
+    types = list(catalogue().values())
+
+    def compute():
+        return compute_coverage(_area.network, _area.demand, _area.facilities, types, _area.communities,
+                                TIERS_MINUTES, speed_kmh)
+
+    if not area_id.startswith("demo:"):
+        return compute()
+    return kept_coverage(demo_area_digest(area_id.removeprefix("demo:")), types, TIERS_MINUTES, speed_kmh, compute)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -376,9 +384,7 @@ def layers_file(area: Area, area_id: str) -> bytes:
 
 def map_labels() -> MapLabels:
     """The map words in the chosen language; scale bar and north arrow as the printed maps say them (500 米, 北)."""
-    from planning.outputs.reports.maps import map_labels as printed
-
-    paper = printed(lang())
+    paper = printed_map_labels(lang())
     return MapLabels(t("map_communities"), t("map_covered_share"), t("map_facilities"), t("map_sites"),
                      t("map_uncovered"), t("map_isochrones"), t("map_minutes"), metres=paper.metres,
                      kilometres=paper.kilometres, north=paper.north, colon=paper.colon, legend=t("map_legend"),

@@ -159,6 +159,16 @@ def settings_digest(spec: dict) -> str:
     return hashlib.sha256(repr(sorted(spec.items())).encode() + CATALOGUE_PATH.read_bytes()).hexdigest()[:8]
 
 
+def demo_area_digest(key: str = DEFAULT_AREA) -> str:
+    """What a built-in area is made of, as a name: its OSM extract's digest, its settings and the catalogue,
+    and the derivation's version. Anything kept on disk for the area is keyed by it, so it cannot go stale."""
+    areas = demo_areas()
+    if key not in areas:
+        raise PlanningError("area_unknown", key=key, known=", ".join(areas))
+    spec = areas[key]
+    return f"{key}-{file_digest(_source_path(spec['source']))}-{settings_digest(spec)}-v{CACHE_VERSION}"
+
+
 def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) -> Area:
     """A built-in area, derived from its OSM extract on first use and cached on disk."""
     areas = demo_areas()
@@ -166,7 +176,7 @@ def load_demo_area(key: str = DEFAULT_AREA, cache_folder: Path | None = None) ->
         raise PlanningError("area_unknown", key=key, known=", ".join(areas))
     spec = areas[key]
     source = _source_path(spec["source"])
-    cache = Path(cache_folder or cache_dir()) / f"{key}-{file_digest(source)}-{settings_digest(spec)}-v{CACHE_VERSION}.pickle"
+    cache = Path(cache_folder or cache_dir()) / f"{demo_area_digest(key)}.pickle"
     if cache.exists():
         with open(cache, "rb") as fh:
             return pickle.load(fh)

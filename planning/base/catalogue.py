@@ -5,11 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from planning.base.errors import PlanningError
 from planning.base.paths import DATA_DIR
-from planning.base.text import pick
+from planning.base.text import pick, read_yaml
 
 CATALOGUE_PATH = DATA_DIR / "facility_types.yaml"
 SERVES = ("all", "elderly", "car_households")
@@ -55,7 +53,7 @@ class FacilityType:
 def load_catalogue(path: str | Path = CATALOGUE_PATH) -> dict[str, FacilityType]:
     """Read the catalogue; raise a zh/en error naming the type and field that is wrong."""
     with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = read_yaml(fh) or {}
     types = {}
     for key, entry in raw.items():
         try:

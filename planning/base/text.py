@@ -53,11 +53,17 @@ class Texts:
         return f"{self.text(key, 'zh', **params)} / {self.text(key, 'en', **params)}"
 
 
+def read_yaml(stream) -> Any:
+    """``yaml.safe_load`` by libyaml where PyYAML has it (the app reads every catalogue on its first
+    page: the C loader takes a tenth of the time), the same safe subset either way."""
+    return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @lru_cache(maxsize=None)
 def catalogue(name: str) -> Texts:
     """The catalogue ``planning/locale/<name>.yaml``."""
     with open(LOCALE_DIR / f"{name}.yaml", encoding="utf-8") as fh:
-        return Texts(name, yaml.safe_load(fh) or {})
+        return Texts(name, read_yaml(fh) or {})
 
 
 def pick(pair: tuple[str, str], lang: str = DEFAULT_LANGUAGE) -> str:

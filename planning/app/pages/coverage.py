@@ -98,11 +98,10 @@ st.dataframe(gaps, hide_index=True, width="stretch", column_config={
 })
 unknown_footnote(gaps)
 
-with planning_errors():
-    gpkg, csv = coverage_files(area, area_id)
-    left, right = st.columns(2)
-    left.download_button(t("download_gpkg"), gpkg, file_name="coverage.gpkg",
-                         mime="application/geopackage+sqlite3")
-    right.download_button(t("download_csv"), csv, file_name="coverage_by_community.csv", mime="text/csv")
+left, right = st.columns(2)  # the files are written when asked for (a GeoPackage takes half a second), then cached
+left.download_button(t("download_gpkg"), lambda: coverage_files(area, area_id)[0], file_name="coverage.gpkg",
+                     mime="application/geopackage+sqlite3", on_click="ignore")
+right.download_button(t("download_csv"), lambda: coverage_files(area, area_id)[1],
+                      file_name="coverage_by_community.csv", mime="text/csv", on_click="ignore")
 
 print_downloads(area, area_id, key="coverage_print")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from optimize.background import SolveJob
 from optimize.siting import MODELS, build_model, priced, tier_coverage
 from planning.app.common import (
     catalogue,
@@ -41,6 +42,7 @@ from planning.base.formatting import (
     count_text,
     is_known,
     minutes_text,
+    number_text,
     points_text,
     share_text,
     wan_yuan_text,
@@ -48,6 +50,8 @@ from planning.base.formatting import (
 from planning.base.walking import DEFAULT_SPEED_KMH
 from scenarios.assemble import scenario_from_plan
 from scenarios.scenario import save_scenario, with_tasks
+
+QUICK_SOLVE_SECONDS = 1.0  # a solve that ends within this shows its plan at once; a longer one its progress
 
 st.title(t("page_siting"))
 st.caption(t("siting_intro"))
@@ -89,7 +93,64 @@ time_limit = st.number_input(t("siting_time_limit"), 5, 300, 30, help=t("siting_
 survey, needs_goal = needs_choice(area_id, model, params["types"])
 
 
+def _stop_running_solve() -> None:
+    """A new run (or a new area) replaces a solve still running in the background."""
+    running = st.session_state.pop("siting_job", None)
+    if running is not None:
+        running["job"].cancel()
+
+
+def _finish(running: dict) -> None:
+    """The finished solve's plan, priced and with the stated needs it answers, as the page's run."""
+    job, context = running["job"], running["context"]
+    try:
+        result = job.result()
+        sites = result.sites.copy()
+        if "type" not in sites:
+            sites["type"] = context["params"]["types"][0]
+        types = context.pop("types")
+        data = context["data"]
+        if len(sites):
+            sites = priced(data, sites, types)
+        needs = context.pop("needs_inputs")
+        st.session_state["siting"] = {**context, "result": result, "sites": sites, "stopped": job.cancelled,
+                                      "needs": needs_outcome(data, *needs, sites, types)}
+    except PlanningError as err:
+        st.session_state["siting_error"] = err
+
+
+@st.fragment(run_every=0.5)
+def _solve_progress() -> None:
+    """While the model solves: elapsed time, the solver's bound and best plan, and a cancel button."""
+    running = st.session_state.get("siting_job")
+    if running is None:
+        return
+    job = running["job"]
+    if not job.done():
+        now = job.progress()
+        limit = job.time_limit_s
+        st.progress(min(now.seconds / limit, 1.0) if limit else 0.0,
+                    text=t("siting_solving", elapsed=number_text(now.seconds, 0), limit=number_text(limit, 0)))
+        if now.reports:
+            st.caption(t("siting_solving_bounds", found=number_text(now.found, 0), bound=number_text(now.bound, 0),
+                         gap=share_text(now.gap, lang(), decimals=2)))
+        else:
+            st.caption(t("siting_solving_no_bound"))
+        if st.button(t("siting_cancel"), key="siting_cancel"):
+            job.cancel()
+            job.wait(10)
+        if not job.done():
+            return
+    st.session_state.pop("siting_job", None)
+    _finish(running)
+    st.rerun()
+
+
+if st.session_state.get("siting_job") is not None and st.session_state["siting_job"]["context"]["area_id"] != area_id:
+    _stop_running_solve()
 if st.button(t("siting_run"), type="primary"):
+    _stop_running_solve()
+    st.session_state.pop("siting_error", None)
     with st.status(t("siting_running"), expanded=False) as status:
         try:
             st.write(t("siting_step_reach"))
@@ -98,19 +159,24 @@ if st.button(t("siting_run"), type="primary"):
             needs = stated_needs(data, survey)
             built = build_model(data, model, types, {**params, **needs_params(needs, needs_goal)})
             st.write(t("siting_step_solve"))
-            result = built.solve(time_limit_s=float(time_limit))
-            sites = result.sites.copy()
-            if "type" not in sites:
-                sites["type"] = params["types"][0]
-            if len(sites):
-                sites = priced(data, sites, types)
-            st.session_state["siting"] = {"result": result, "sites": sites, "model": model, "params": params,
-                                          "area_id": area_id, "time_limit": float(time_limit), "data": data,
-                                          "needs": needs_outcome(data, survey, needs, needs_goal, sites, types)}
-            status.update(label=t("siting_done"), state="complete")
+            job = SolveJob(built, time_limit_s=float(time_limit)).start()
+            running = {"job": job, "context": {
+                "model": model, "params": params, "area_id": area_id, "time_limit": float(time_limit), "data": data,
+                "types": types, "needs_inputs": (survey, needs, needs_goal)}}
+            if job.wait(QUICK_SOLVE_SECONDS):  # most runs end here: no progress bar flashes past
+                _finish(running)
+                status.update(label=t("siting_done"), state="complete")
+            else:  # a long solve: the progress below, with its cancel button, until it ends
+                st.session_state["siting_job"] = running
+                status.update(label=t("siting_solving_long"), state="complete")
         except PlanningError as err:
             status.update(label=t("siting_failed"), state="error")
             show_error(err)
+_solve_progress()
+if st.session_state.get("siting_job") is not None:
+    st.stop()  # the plan is drawn once the solve ends
+if st.session_state.get("siting_error") is not None:
+    show_error(st.session_state.pop("siting_error"))
 
 run = st.session_state.get("siting")
 if run is None or run["area_id"] != area_id:
@@ -118,6 +184,8 @@ if run is None or run["area_id"] != area_id:
 
 result, sites, data = run["result"], run["sites"], run["data"]
 st.subheader(t("siting_result"))
+if run.get("stopped"):
+    st.warning(t("siting_stopped"))
 st.write(result.explain(lang()))
 # p-median has no tier, and a plan weighted by stated needs mixes needs into its own shares: both show residents by tier
 by_tier = ((not is_known(result.coverage_after) or needs_weighted(run.get("needs")))

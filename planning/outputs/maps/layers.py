@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from planning.base.errors import PlanningError
+from planning.base.text import catalogue
 from planning.io.coords import wgs84_to_gcj02
 
 # Covered share of a community in five classes, pale (poorly served) to dark blue (well served):
@@ -86,6 +87,14 @@ class MapLabels:
     many: str = "many"
     cluster_note: str = "a number: that many points grouped here; zoom in to see them"
 
+
+
+def printed_map_labels(lang: str) -> MapLabels:
+    """Legend words of the printed (report) maps in ``lang`` (scale bar in 米/公里 in Chinese); kept here,
+    away from matplotlib, so the app reads the same words without importing the plotting stack."""
+    keys = ("communities", "covered_share", "facilities", "sites", "uncovered", "isochrones", "minutes",
+            "metres", "kilometres", "north", "colon")
+    return MapLabels(*(catalogue("report").text(f"map_{k}", lang) for k in keys))
 
 def check_layer(gdf: gpd.GeoDataFrame, layer: str) -> None:
     """Raise :class:`PlanningError` if a layer lacks a CRS or the columns its kind needs."""

@@ -17,7 +17,7 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
 from planning.base.text import catalogue
 from planning.coverage.residents import served_weight
-from planning.outputs.maps.layers import MapLabels, coverage_legend_rows, isochrone_dash
+from planning.outputs.maps.layers import MapLabels, coverage_legend_rows, isochrone_dash, printed_map_labels
 from planning.outputs.maps.static import draw_static_map, tidy_names
 from planning.outputs.reports.content import Figure, focus_tier, scenario_type_name
 from planning.outputs.reports.data import ReportData
@@ -43,9 +43,7 @@ def scenario_legend_texts(scenario: Scenario, lang: str) -> list[str]:
 
 def map_labels(lang: str) -> MapLabels:
     """Legend words of the report maps in ``lang`` (scale bar in 米/公里 in Chinese)."""
-    keys = ("communities", "covered_share", "facilities", "sites", "uncovered", "isochrones", "minutes",
-            "metres", "kilometres", "north", "colon")
-    return MapLabels(*(_label(f"map_{k}", lang) for k in keys))
+    return printed_map_labels(lang)
 
 
 def map_size_inches(communities: gpd.GeoDataFrame, width: float = MAP_WIDTH_INCHES,

@@ -1,0 +1,59 @@
+"""The siting page while a long model solves: its progress and a cancel button that keeps the best plan so far,
+labelled as not proven optimal — and that plan checked against the demo's reach sets."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from optimize import PMedian
+from optimize.siting import P_MEDIAN_MINUTES
+from planning.base.catalogue import load_catalogue
+from planning.coverage.residents import served_weight
+from tests.app.test_app_pages import _app, _button, env  # noqa: F401 (env is a fixture)
+
+CANCEL = "取消（保留目前最好的方案）"
+
+
+@pytest.fixture
+def slow_p_median(monkeypatch):
+    """p-median that, like a long solve, runs until it is asked to stop (then it solves as stopped)."""
+    real = PMedian._run
+
+    def until_stopped(self, solver, time_limit_s, mip_gap, progress):
+        began = time.perf_counter()
+        while progress is not None and not progress.stop() and time.perf_counter() - began < 60:
+            time.sleep(0.05)
+        return real(self, solver, time_limit_s, mip_gap, progress)
+
+    monkeypatch.setattr(PMedian, "_run", until_stopped)
+
+
+def test_cancel_during_a_long_solve_keeps_the_best_plan_labelled_not_optimal(env, slow_p_median):
+    at = _app("siting")
+    at.selectbox[0].set_value("p_median").run()
+    at.number_input[0].set_value(3).run()
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    assert "siting_job" in at.session_state and "siting" not in at.session_state
+    assert any(p.value >= 0 and "正在求解" in p.text for p in at.get("progress")), [p.proto for p in at.get("progress")]
+    assert "求解器尚未报告界" in "".join(c.value for c in at.caption)
+    _button(at, CANCEL).click().run()
+    assert not at.exception, at.exception
+    assert "siting_job" not in at.session_state
+    assert not any(b.label == CANCEL for b in at.button)
+    assert any("已按您的要求停止" in w.value and "未证明最优" in w.value for w in at.warning)
+    assert any("求解已按您的要求停止" in m.value for m in at.markdown)  # the model's own notice
+    run = at.session_state["siting"]
+    result, data = run["result"], run["data"]
+    assert result.status == "time_limit" and not result.proven_optimal and run["stopped"]
+    # the kept plan against the reach sets: 3 sites, everyone with weight walks to one; the objective recomputed
+    reach = data.reach(P_MEDIAN_MINUTES)
+    dense = np.full(reach.shape, np.inf)
+    dense[np.repeat(np.arange(reach.shape[0]), np.diff(reach.indptr)), reach.indices] = reach.data
+    nearest = dense[np.asarray(result.site_index)].min(axis=0)
+    weights = served_weight(data.demand, load_catalogue()["meal_hall"])
+    assert len(set(result.site_index.tolist())) == 3 and len(run["sites"]) == 3
+    assert np.isfinite(nearest[weights > 0]).all()
+    assert result.objective == pytest.approx(float(nearest[weights > 0] @ weights[weights > 0]), rel=1e-9)

@@ -23,7 +23,7 @@ PAGES = (
     ("compare.py", "page_compare", ":material/compare_arrows:", "compare"),
     ("vote.py", "page_vote", ":material/how_to_vote:", "vote"),
     ("results.py", "page_results", ":material/campaign:", "results"),
-    ("needs.py", "page_needs", ":material/campaign:", "needs"),
+    ("needs.py", "page_needs", ":material/add_location_alt:", "needs"),
 )
 # Reached only by its address (/organiser): not in the navigation residents see, and it refuses
 # everything until the organiser secret is given.

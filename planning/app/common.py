@@ -227,6 +227,26 @@ def show_hash(value: str | None) -> None:
     st.markdown(f'<div class="hash">{html.escape(value or "")}</div>', unsafe_allow_html=True)
 
 
+def turnout_panel(service, poll_id: int):
+    """A poll's stage, codes used of issued (per batch) and its chain head, as read now: the meeting
+    screen on the results page and the organiser's page show the same panel. Returns the poll as read."""
+    from scenarios.voting.chain import short
+
+    live = service.poll(poll_id)
+    st.write(t("results_state", state=t(f"state_{live.state}")))
+    left, right = st.columns(2)
+    left.metric(t("results_used"), live.codes_used)
+    right.metric(t("results_issued"), live.codes_issued)
+    if live.batches:
+        show_table(pd.DataFrame({
+            t("col_batch"): [f"{b.batch} {b.label}".strip() for b in live.batches],
+            t("col_issued"): [b.issued for b in live.batches], t("col_used"): [b.used for b in live.batches],
+            t("col_late"): [b.reason if b.late else "" for b in live.batches]}))
+    st.write(t("results_chain_head", n=live.chain_length, short=short(live.chain_head)))
+    show_hash(live.chain_head)
+    return live
+
+
 HASH_CSS = """
 <style>
   .hash { font-family: monospace; font-size: 1.05rem; word-break: break-all; overflow-wrap: anywhere;

@@ -30,10 +30,10 @@ from planning.app.common import (
     result_link,
     scenario_dir,
     show_error,
-    show_hash,
     show_table,
     show_title,
     t,
+    turnout_panel,
     voting_service,
 )
 from planning.base.errors import PlanningError
@@ -142,18 +142,7 @@ result_link(poll_id)
 @st.fragment(run_every=REFRESH_SECONDS if info.state == "voting" else None)
 def status() -> None:
     """Stage, turnout per batch and the chain head, refreshed while voting is open."""
-    live = service.poll(poll_id)
-    st.write(t("results_state", state=t(f"state_{live.state}")))
-    left, right = st.columns(2)
-    left.metric(t("results_used"), live.codes_used)
-    right.metric(t("results_issued"), live.codes_issued)
-    if live.batches:
-        show_table(pd.DataFrame({
-            t("col_batch"): [f"{b.batch} {b.label}".strip() for b in live.batches],
-            t("col_issued"): [b.issued for b in live.batches], t("col_used"): [b.used for b in live.batches],
-            t("col_late"): [b.reason if b.late else "" for b in live.batches]}))
-    st.write(t("results_chain_head", n=live.chain_length, short=short(live.chain_head)))
-    show_hash(live.chain_head)
+    turnout_panel(service, poll_id)
 
 
 status()

@@ -29,6 +29,7 @@ from planning.app.common import (
     show_table,
     show_title,
     t,
+    turnout_panel,
     voting_service,
 )
 from planning.areas.build import DEFAULT_AREA
@@ -70,19 +71,7 @@ show_title(info.title)
 @st.fragment(run_every=REFRESH_SECONDS if info.state == "voting" else None)
 def meeting_screen() -> None:
     """Turnout and chain head, refreshed while voting is open."""
-    live = service.poll(poll_id)
-    st.write(t("results_state", state=t(f"state_{live.state}")))
-    left, right = st.columns(2)
-    left.metric(t("results_used"), live.codes_used)
-    right.metric(t("results_issued"), live.codes_issued)
-    if live.batches:
-        show_table(pd.DataFrame({
-            t("col_batch"): [f"{b.batch} {b.label}".strip() for b in live.batches],
-            t("col_issued"): [b.issued for b in live.batches], t("col_used"): [b.used for b in live.batches],
-            t("col_late"): [b.reason if b.late else "" for b in live.batches]}))
-    st.write(t("results_chain_head", n=live.chain_length, short=short(live.chain_head)))
-    show_hash(live.chain_head)
-    if live.state == "voting":
+    if turnout_panel(service, poll_id).state == "voting":
         st.caption(t("results_refresh", s=REFRESH_SECONDS))
 
 

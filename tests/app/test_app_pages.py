@@ -15,6 +15,7 @@ from planning.base.text import ui_table
 from scenarios.voting import VotingService
 from tests.support.data import ROOT
 from tests.support.printing import needs_poppler, pdf_text
+from tests.support.siting import plan_shown
 from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
 
 APP = str(ROOT / "app.py")
@@ -126,7 +127,7 @@ def _site_and_save(at: AppTest, name: str, p: int) -> None:
     at.number_input[0].set_value(p).run()
     _button(at, "开始计算").click().run()
     assert not at.exception, at.exception
-    assert "计算完成" in [s.label for s in at.status]
+    assert plan_shown(at), _texts(at)
     next(w for w in at.text_input if w.label == "方案名称").set_value(name).run()
     _button(at, "保存方案").click().run()
     assert any("已保存" in s.value for s in at.success), _texts(at)

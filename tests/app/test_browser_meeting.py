@@ -224,6 +224,8 @@ def test_markdown_in_titles_is_shown_literally_and_nothing_leaves_the_machine(me
         page.get_by_text(HOSTILE_TITLE).first.wait_for(timeout=90_000)
         if name != "meeting-screen":  # the plans come after the area is loaded
             page.get_by_text("[官方链接](http://evil.example/plan)").first.wait_for(timeout=180_000)
+        if name == "result":  # the comments close the page: drawn last, later still on a busy machine
+            page.get_by_text("[回复领奖](http://evil.example/c)").first.wait_for(timeout=120_000)
         settle(page)
         text = _visible(page)
         assert HOSTILE_TITLE in text, name

@@ -35,6 +35,7 @@ from planning.outputs.reports.exports import write_csv
 from scenarios.scenario import save_scenario
 from tests.support.data import ROOT
 from tests.support.display_checks import LEGACY_NAME, legacy_p_median_plan, meaningless
+from tests.support.siting import plan_shown
 
 APP = str(ROOT / "app.py")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="apt-get install poppler-utils")
@@ -181,7 +182,7 @@ def _site_and_save(at: AppTest, model: str, name: str) -> list[str]:
     _widget(at.number_input, "最长计算时间（秒）").set_value(5).run()
     _widget(at.button, "开始计算").click().run()
     assert not at.exception, at.exception
-    assert "计算完成" in [s.label for s in at.status]
+    assert plan_shown(at)
     shown = _app_texts(at) + _bad_cells(at)
     _widget(at.text_input, "方案名称").set_value(name).run()
     _widget(at.button, "保存方案").click().run()

@@ -68,7 +68,7 @@ def page():
 
 
 def _check_drawn(frame, layers) -> None:
-    frame.locator(".leaflet-container").first.wait_for(timeout=30_000)
+    frame.locator(".leaflet-container").first.wait_for(timeout=120_000)  # inside Streamlit: after the coverage is computed
     frame.locator(".leaflet-marker-pane .awesome-marker").first.wait_for(timeout=30_000)
     paths = frame.locator(".leaflet-overlay-pane svg path").count()
     assert paths >= len(layers.communities) + 1  # every community, plus the walking areas

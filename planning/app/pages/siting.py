@@ -143,6 +143,8 @@ def _solve_progress() -> None:
             return
     st.session_state.pop("siting_job", None)
     _finish(running)
+    if "siting" in st.session_state:
+        st.session_state["siting"]["late"] = True  # the status box said "see below": say it is done
     st.rerun()
 
 
@@ -184,6 +186,8 @@ if run is None or run["area_id"] != area_id:
 
 result, sites, data = run["result"], run["sites"], run["data"]
 st.subheader(t("siting_result"))
+if run.pop("late", False):
+    st.success(t("siting_done"))
 if run.get("stopped"):
     st.warning(t("siting_stopped"))
 st.write(result.explain(lang()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "FAILED: the tests wrote into the checkout (user files belong in PLANNING_HOME, outputs "
             "in temporary folders):\n  " + "\n  ".join(new_lines or now.splitlines()), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _real_main_module():
+    """Streamlit's AppTest runs a page function as ``__main__`` from a temporary script and leaves it
+    there; a Dask or multiprocessing spawn later in the same worker would run that script in its
+    children and fail. Every test ends with the real ``__main__`` back in place."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")

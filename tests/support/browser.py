@@ -29,6 +29,16 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get
 SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
 
+def _wait_until_answering(url: str) -> None:
+    """Poll a Streamlit server's health address for up to a minute."""
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.25)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,12 +55,7 @@ def streamlit_server(env: Mapping[str, str], script: str = "app.py", cwd: Path =
                             cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.25)
+        _wait_until_answering(url)
         yield url
     finally:
         proc.terminate()
@@ -93,12 +98,7 @@ def app_server(env: Mapping[str, str]) -> Iterator[tuple[str, list[str]]]:
     threading.Thread(target=lambda: printed.extend(iter(proc.stdout.readline, "")), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.25)
+        _wait_until_answering(url)
         yield url, printed
     finally:
         proc.terminate()

@@ -44,6 +44,7 @@ class EdgeIndex:
     ny: int
     cell_ptr: np.ndarray
     cell_items: np.ndarray
+    cell_segments: np.ndarray  # (ax, ay, bx, by) of each cell item, in cell order: a cell's segments in one read
 
     @classmethod
     def build(cls, lines: np.ndarray) -> "EdgeIndex":
@@ -57,7 +58,7 @@ class EdgeIndex:
         start_m, line_length = _measures(line, seg_len, len(lines))
         if len(ax) == 0:
             return cls(ax, ay, bx, by, line, start_m, line_length, 0.0, 0.0, 1.0, 1, 1,
-                       np.zeros(2, np.int64), np.zeros(0, np.int32))
+                       np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros((0, 4)))
         x0 = float(min(ax.min(), bx.min()))
         y0 = float(min(ay.min(), by.min()))
         width = float(max(ax.max(), bx.max())) - x0
@@ -66,7 +67,9 @@ class EdgeIndex:
                    np.sqrt(width * height / (MAX_CELLS_PER_SEGMENT * len(ax))))
         nx, ny = int(width // cell) + 1, int(height // cell) + 1
         cell_ptr, cell_items = _register(ax, ay, bx, by, x0, y0, cell, nx, ny)
-        return cls(ax, ay, bx, by, line, start_m, line_length, x0, y0, cell, nx, ny, cell_ptr, cell_items)
+        cell_segments = np.column_stack([ax[cell_items], ay[cell_items], bx[cell_items], by[cell_items]])
+        return cls(ax, ay, bx, by, line, start_m, line_length, x0, y0, cell, nx, ny, cell_ptr, cell_items,
+                   cell_segments)
 
     def nearest(self, x: np.ndarray, y: np.ndarray, max_distance: float,
                 n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,14 +82,22 @@ class EdgeIndex:
         line = np.full(len(x), -1, np.int32)
         dist = np.full(len(x), np.inf)
         along = np.zeros(len(x))
+        order = self._cell_order(x, y)
 
         def work(first: int, last: int) -> None:
-            _nearest_chunk(x, y, first, last, float(max_distance), self.ax, self.ay, self.bx, self.by,
+            _nearest_chunk(x, y, order, first, last, float(max_distance), self.ax, self.ay, self.bx, self.by,
                            self.line, self.start_m, self.x0, self.y0, self.cell, self.nx, self.ny,
-                           self.cell_ptr, self.cell_items, line, dist, along)
+                           self.cell_ptr, self.cell_items, self.cell_segments, line, dist, along)
 
         parallel_chunks(len(x), work, n_threads)
         return line, dist, along
+
+    def _cell_order(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The points by grid cell: neighbours query the same cells while they are in the cache
+        (in input order the lookups jump across the whole grid; 2–3× slower on 50,000 points)."""
+        i = np.clip((x - self.x0) // self.cell, 0, self.nx - 1)
+        j = np.clip((y - self.y0) // self.cell, 0, self.ny - 1)
+        return np.argsort(np.nan_to_num(j * self.nx + i), kind="stable")
 
 
 def _measures(line: np.ndarray, seg_len: np.ndarray, n_lines: int) -> tuple[np.ndarray, np.ndarray]:
@@ -173,9 +184,10 @@ def _segment_measure(px, py, ax, ay, bx, by):
 
 
 @numba.njit(nogil=True, cache=True)
-def _nearest_chunk(x, y, first, last, max_distance, ax, ay, bx, by, line, start_m,
-                   x0, y0, cell, nx, ny, cell_ptr, cell_items, out_line, out_dist, out_along):
-    for p in range(first, last):
+def _nearest_chunk(x, y, order, first, last, max_distance, ax, ay, bx, by, line, start_m,
+                   x0, y0, cell, nx, ny, cell_ptr, cell_items, cell_segments, out_line, out_dist, out_along):
+    for q in range(first, last):
+        p = order[q]
         px, py = x[p], y[p]
         # nothing to find when the grid's box itself is beyond the snapping distance
         gx = max(x0 - px, 0.0, px - (x0 + nx * cell))
@@ -195,7 +207,8 @@ def _nearest_chunk(x, y, first, last, max_distance, ax, ay, bx, by, line, start_
                         c = j * nx + i
                         for k in range(cell_ptr[c], cell_ptr[c + 1]):
                             s = cell_items[k]
-                            d = _point_to_segment(px, py, ax[s], ay[s], bx[s], by[s])
+                            d = _point_to_segment(px, py, cell_segments[k, 0], cell_segments[k, 1],
+                                                  cell_segments[k, 2], cell_segments[k, 3])
                             if d < best_d or (d == best_d and s < best_s):
                                 best_d = d
                                 best_s = s

@@ -95,6 +95,24 @@ def chosen_layers(values: list[str], files: dict[str, str | None]) -> dict[str, 
 FILE_ARGS = ("network", "facilities", "boundaries", "population", "demand", "candidates", "existing")
 
 
+def check_inputs_exist(args: argparse.Namespace) -> None:
+    """Refuse a mistyped input path at once, before a command loads its heavy libraries.
+
+    Raises
+    ------
+    PlanningError
+        ``file_not_found`` for the first file argument that names nothing.
+    """
+    from pathlib import Path
+
+    from planning.base.errors import PlanningError
+
+    for name in (*FILE_ARGS, "sources", "areas"):
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value and not Path(value).exists():
+            raise PlanningError("file_not_found", path=Path(value).name)
+
+
 def input_files(args: argparse.Namespace) -> list[str]:
     """Every file the command reads (an output must never be one of them): the file arguments,
     or the files of the saved area ``--area`` names."""

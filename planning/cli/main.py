@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from planning.base.errors import PlanningError
 from planning.base.text import catalogue
 from planning.cli.args import Parser
+from planning.cli.common import check_inputs_exist
 
 COMMANDS = ("demo", "area", "coverage", "reach", "optimize", "report", "poster", "export", "batch", "poll", "info", "app")
 
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
+        check_inputs_exist(args)
         return int(args.handler(args) or 0)
     except PlanningError as err:
         print(f"错误 / Error: {err.one_line()}", file=sys.stderr)

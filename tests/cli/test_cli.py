@@ -12,6 +12,7 @@ import pyogrio
 import pytest
 
 from planning.network.read import load_network
+from tests.support.cli_imports import heavy_imports
 from tests.support.data import MISSION_TOWN, ROOT
 
 
@@ -95,3 +96,13 @@ def test_bad_input_gives_one_bilingual_line_and_nonzero_exit(tmp_path, facility_
     assert len(error_lines) == 1, run.stderr
     line = error_lines[0]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in line) and any(ch.isascii() and ch.isalpha() for ch in line)
+
+
+@pytest.mark.parametrize("command", ["coverage", "optimize", "report", "export"])
+def test_a_mistyped_input_path_is_refused_before_any_heavy_library_loads(tmp_path, command):
+    missing = tmp_path / "路网.graphml"
+    args = [command, "--network", str(missing), "--out", str(tmp_path / "o")]
+    assert heavy_imports(*args) == ""
+    run = _cli(*args)
+    assert run.returncode == 2 and "找不到文件：路网.graphml" in run.stderr and "File not found" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -8,6 +8,7 @@ import pytest
 from planning.cli.main import main
 from scenarios.voting import VotingService
 from scenarios.voting.db import row_counts
+from tests.support.cli_imports import heavy_imports
 from tests.support.voting import SECRET, TIED_COUNTS, open_poll, publish_tied_poll
 
 
@@ -172,31 +173,9 @@ def test_close_prints_the_chain_head_and_vote_prints_position_and_chain_value(me
     svc.engine.dispose()
 
 
-_IMPORTS = """
-import sys
-from planning.cli.main import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-heavy = sorted(m for m in ("sqlalchemy", "pandas", "pydantic", "reportlab", "cryptography", "numpy") if m in sys.modules)
-print("HEAVY", ",".join(heavy))
-"""
-
-
-def _imported(*args: str) -> str:
-    import subprocess
-    import sys
-
-    from tests.support.data import ROOT
-
-    done = subprocess.run([sys.executable, "-c", _IMPORTS, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    return done.stdout.rsplit("HEAVY ", 1)[1].strip()
-
-
 def test_poll_help_loads_no_database_or_table_library():
-    assert _imported("poll", "vote", "--help") == ""
-    assert _imported("poll", "--help") == ""
+    assert heavy_imports("poll", "vote", "--help") == ""
+    assert heavy_imports("poll", "--help") == ""
 
 
 def test_entering_a_paper_ballot_loads_neither_pandas_nor_reportlab(meeting, scenario_files):
@@ -204,7 +183,7 @@ def test_entering_a_paper_ballot_loads_neither_pandas_nor_reportlab(meeting, sce
     svc = VotingService.connect(meeting.db_path)
     poll_id, codes = open_poll(svc, scenario_files, "approval", 1)
     svc.engine.dispose()
-    loaded = _imported("poll", "--db", meeting.db_path, "vote", "--poll", str(poll_id), "--code", codes[0], "--approve", "A")
+    loaded = heavy_imports("poll", "--db", meeting.db_path, "vote", "--poll", str(poll_id), "--code", codes[0], "--approve", "A")
     assert loaded == "sqlalchemy"
     assert VotingService.connect(meeting.db_path).poll(poll_id).ballots == 1
 

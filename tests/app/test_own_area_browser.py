@@ -79,11 +79,13 @@ def _upload(page, label: str, path: Path) -> None:
         settle(page)
         uploader.locator("input[type=file]").set_input_files(str(path))
         try:
-            uploader.get_by_text(path.name, exact=True).wait_for(timeout=30_000)
+            uploader.get_by_text(path.name, exact=True).wait_for(timeout=60_000)
             break
         except PlaywrightTimeout:
-            if attempt == 2:
-                raise
+            if attempt == 2:  # what the page showed instead, for whoever reads the failure
+                page.screenshot(path=str(OUTPUT / "own-area-upload-failed.png"), full_page=True)
+                raise AssertionError(f"{path.name} never showed in the uploader {label!r}; the uploaders read: "
+                                     f"{page.locator('[data-testid=stFileUploader]').all_inner_texts()}") from None
     uploader.get_by_text(re.compile(r"^\d+(\.\d+)?\s?(B|KB|MB)$")).first.wait_for(timeout=120_000)  # its size: arrived
     page.wait_for_timeout(2000)  # the run the upload starts
     settle(page)

@@ -5,10 +5,12 @@ builds each tier's reach set when first asked; :func:`build_model` turns a model
 facility types and the user's parameters into one of the model classes; :func:`plan_coverage`
 counts the people within each type's tier before and after a plan, per community, and
 :func:`tier_coverage` turns that into the shares a model without a tier (p-median) lacks;
+:func:`prepare_model` builds a model step by step (the app's background job cancels between steps);
 :func:`priced` gives every chosen site its cost.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -106,6 +108,23 @@ def _model_type(data: SitingData, ftype: FacilityType) -> TypeInput:
                      already_covered=data.already_covered(ftype, ftype.tier_minutes))
 
 
+def _minutes(model: str, ftype: FacilityType, params: dict) -> float:
+    """The walk a single-type model counts: the user's override, p-median's longer walk, or the type's tier."""
+    return params.get("minutes") or (P_MEDIAN_MINUTES if model == "p_median" else ftype.tier_minutes)
+
+
+def prepare_model(data: SitingData, model: str, types: list[FacilityType], params: dict,
+                  checkpoint: Callable[[], None] = lambda: None):
+    """:func:`build_model`, with ``checkpoint()`` called before each reach set it needs is computed and
+    before the model is built (the reach sets are the long part on a big area: a cancel lands between them)."""
+    tiers = [t.tier_minutes for t in types] if model == "budget" else [_minutes(model, types[0], params)]
+    for minutes in dict.fromkeys(tiers):
+        checkpoint()
+        data.reach(minutes)
+    checkpoint()
+    return build_model(data, model, types, params)
+
+
 def build_model(data: SitingData, model: str, types: list[FacilityType], params: dict):
     """The model ``model`` (one of :data:`MODELS`) for ``types`` with the user's ``params``.
 
@@ -124,7 +143,7 @@ def build_model(data: SitingData, model: str, types: list[FacilityType], params:
         return MultiTypeBudget.from_types([_model_type(data, t) for t in types], params["budget_yuan"],
                                           equity_floor=params.get("equity_floor"), **common)
     ftype = types[0]
-    minutes = params.get("minutes") or (P_MEDIAN_MINUTES if model == "p_median" else ftype.tier_minutes)
+    minutes = _minutes(model, ftype, params)
     reach, weights = data.reach(minutes), served_weight(data.demand, ftype)
     costs = data.candidate_values("cost_yuan", ftype.default_cost_yuan)
     already = data.already_covered(ftype, minutes)
@@ -155,7 +174,7 @@ def _with_needs(data: SitingData, model: str, ftype: FacilityType, params: dict,
 
     if model not in NEEDS_MODELS:
         raise PlanningError("needs_model_unsupported", model=model)
-    minutes = params.get("minutes") or (P_MEDIAN_MINUTES if model == "p_median" else ftype.tier_minutes)
+    minutes = _minutes(model, ftype, params)
     reach, weights, already, communities = stack_needs(
         data, params["needs"], ftype, minutes, data.reach(minutes), served_weight(data.demand, ftype),
         data.already_covered(ftype, minutes), params.get("need_weight", 1.0), params.get("population_weight", 1.0))

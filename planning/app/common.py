@@ -9,7 +9,7 @@ import html
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -162,6 +162,18 @@ def remembered(key: str, default):
 
 def remember(key: str, value) -> None:
     st.session_state[f"saved_{key}"] = value
+
+
+def stop_solve_elsewhere(page: str, state: MutableMapping | None = None) -> bool:
+    """Every page run: on a page other than 设施选址 (``page`` is its url path), cancel the siting page's
+    background solve — nobody watches it there. It ends with its best plan, shown as stopped on return.
+    True when a running solve was cancelled."""
+    state = st.session_state if state is None else state
+    running = state.get("siting_job")
+    if page == "siting" or running is None or running["job"].cancelled or running["job"].done():
+        return False
+    running["job"].cancel()
+    return True
 
 
 # -- locations of data ------------------------------------------------------------------

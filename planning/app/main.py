@@ -10,7 +10,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from planning.app.common import BASE_CSS, announce_setup_token, area_in_url, language_switch, t
+from planning.app.common import (
+    BASE_CSS,
+    announce_setup_token,
+    area_in_url,
+    language_switch,
+    stop_solve_elsewhere,
+    t,
+)
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.png"
@@ -44,4 +51,6 @@ def main() -> None:
              for name, title, icon, url in PAGES]
     pages += [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, visibility="hidden")
               for name, title, icon, url in HIDDEN_PAGES]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    stop_solve_elsewhere(page.url_path)
+    page.run()

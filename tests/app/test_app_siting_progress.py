@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from optimize import PMedian
-from optimize.siting import P_MEDIAN_MINUTES
+from optimize.siting import P_MEDIAN_MINUTES, SitingData
+from planning.app.common import stop_solve_elsewhere
 from planning.base.catalogue import load_catalogue
 from planning.coverage.residents import served_weight
 from tests.app.test_app_pages import _app, _button, env  # noqa: F401 (env is a fixture)
+from tests.support.siting import plan_shown
 
 CANCEL = "取消（保留目前最好的方案）"
 
@@ -57,3 +59,63 @@ def test_cancel_during_a_long_solve_keeps_the_best_plan_labelled_not_optimal(env
     assert len(set(result.site_index.tolist())) == 3 and len(run["sites"]) == 3
     assert np.isfinite(nearest[weights > 0]).all()
     assert result.objective == pytest.approx(float(nearest[weights > 0] @ weights[weights > 0]), rel=1e-9)
+
+
+def test_leaving_the_page_stops_the_solve_and_back_on_siting_its_plan_shows_as_stopped(env, slow_p_median):
+    at = _app("siting")
+    at.selectbox[0].set_value("p_median").run()
+    at.number_input[0].set_value(3).run()
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["siting_job"]["job"]
+    assert not job.cancelled
+    at.switch_page("planning/app/pages/coverage.py").run()  # another page of the app, same session
+    assert not at.exception, at.exception
+    assert job.cancelled and job.wait(30)
+    at.switch_page("planning/app/pages/siting.py").run()
+    assert plan_shown(at), [s.label for s in at.status]
+    assert not at.exception, at.exception
+    assert "siting_job" not in at.session_state
+    assert any("已按您的要求停止" in w.value for w in at.warning)
+    run = at.session_state["siting"]
+    assert run["stopped"] and run["result"].status == "time_limit" and len(run["sites"]) == 3
+
+
+def test_the_switch_cancels_only_a_running_solve_off_the_siting_page():
+    class Job:
+        cancelled = False
+
+        def done(self) -> bool:
+            return False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    state = {"siting_job": {"job": Job()}}
+    assert not stop_solve_elsewhere("siting", state) and not state["siting_job"]["job"].cancelled
+    assert stop_solve_elsewhere("coverage", state) and state["siting_job"]["job"].cancelled
+    assert not stop_solve_elsewhere("coverage", {})
+
+
+@pytest.fixture
+def slow_reach(monkeypatch):
+    """Reach sets that take three seconds, like a big area's (then computed for real)."""
+    real = SitingData.reach
+
+    def slowly(self, minutes):
+        time.sleep(3)
+        return real(self, minutes)
+
+    monkeypatch.setattr(SitingData, "reach", slowly)
+
+
+def test_cancel_while_preparing_says_no_plan_without_an_error(env, slow_reach):
+    at = _app("siting")
+    _button(at, "开始计算").click().run()
+    assert not at.exception, at.exception
+    assert any("正在准备数据" in p.text for p in at.get("progress")), [p.proto for p in at.get("progress")]
+    _button(at, "取消（尚无方案）").click().run()
+    assert not at.exception, at.exception
+    assert "siting_job" not in at.session_state and "siting" not in at.session_state
+    assert any("已在求解前取消，未得到方案" in w.value for w in at.warning)
+    assert not at.error

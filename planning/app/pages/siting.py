@@ -1,11 +1,13 @@
 """设施选址 / Siting: choose a location model, run it, see the new sites, save the plan as a scenario."""
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from optimize.background import SolveJob
-from optimize.siting import MODELS, build_model, priced, tier_coverage
+from optimize.background import ABANDON_AFTER_S, PREPARING, SolveJob
+from optimize.siting import MODELS, prepare_model, priced, tier_coverage
 from planning.app.common import (
     catalogue,
     community_layer,
@@ -117,26 +119,38 @@ def _finish(running: dict) -> None:
                                       "needs": needs_outcome(data, *needs, sites, types)}
     except PlanningError as err:
         st.session_state["siting_error"] = err
+        if err.code == "optimize_cancelled_before_solve":
+            st.session_state.pop("siting", None)  # no plan: not an earlier run's below the notice
+
+
+def _show_progress(job: SolveJob) -> None:
+    """The job's stage: preparing the data (elapsed time), or solving (elapsed of the limit, bound and best plan)."""
+    now = job.progress()
+    if now.stage == PREPARING:
+        st.progress(0.0, text=t("siting_preparing", elapsed=number_text(now.seconds, 0)))
+        return
+    limit = job.time_limit_s
+    st.progress(min(now.seconds / limit, 1.0) if limit else 0.0,
+                text=t("siting_solving", elapsed=number_text(now.seconds, 0), limit=number_text(limit, 0)))
+    if now.reports:
+        st.caption(t("siting_solving_bounds", found=number_text(now.found, 0), bound=number_text(now.bound, 0),
+                     gap=share_text(now.gap, lang(), decimals=2)))
+    else:
+        st.caption(t("siting_solving_no_bound"))
 
 
 @st.fragment(run_every=0.5)
 def _solve_progress() -> None:
-    """While the model solves: elapsed time, the solver's bound and best plan, and a cancel button."""
+    """While the job runs: its stage and progress, and a cancel button; each run tells the job someone watches."""
     running = st.session_state.get("siting_job")
     if running is None:
         return
     job = running["job"]
+    job.heartbeat()
     if not job.done():
-        now = job.progress()
-        limit = job.time_limit_s
-        st.progress(min(now.seconds / limit, 1.0) if limit else 0.0,
-                    text=t("siting_solving", elapsed=number_text(now.seconds, 0), limit=number_text(limit, 0)))
-        if now.reports:
-            st.caption(t("siting_solving_bounds", found=number_text(now.found, 0), bound=number_text(now.bound, 0),
-                         gap=share_text(now.gap, lang(), decimals=2)))
-        else:
-            st.caption(t("siting_solving_no_bound"))
-        if st.button(t("siting_cancel"), key="siting_cancel"):
+        _show_progress(job)
+        preparing = job.progress().stage == PREPARING
+        if st.button(t("siting_cancel_preparing" if preparing else "siting_cancel"), key="siting_cancel"):
             job.cancel()
             job.wait(10)
         if not job.done():
@@ -157,17 +171,20 @@ if st.button(t("siting_run"), type="primary"):
         try:
             st.write(t("siting_step_reach"))
             types = [cat[k] for k in params["types"]]
-            data = planning_data(area, area_id, survey, needs_goal, types)
+            data = planning_data(area, area_id, survey, needs_goal, types)  # cached: snapped on this thread
             needs = stated_needs(data, survey)
-            built = build_model(data, model, types, {**params, **needs_params(needs, needs_goal)})
+            # the reach sets and the model are built on the job's thread, where a cancel can stop them
+            prepare = partial(prepare_model, data, model, types, {**params, **needs_params(needs, needs_goal)})
             st.write(t("siting_step_solve"))
-            job = SolveJob(built, time_limit_s=float(time_limit)).start()
+            job = SolveJob(prepare=prepare, time_limit_s=float(time_limit), abandon_after_s=ABANDON_AFTER_S).start()
             running = {"job": job, "context": {
                 "model": model, "params": params, "area_id": area_id, "time_limit": float(time_limit), "data": data,
                 "types": types, "needs_inputs": (survey, needs, needs_goal)}}
             if job.wait(QUICK_SOLVE_SECONDS):  # most runs end here: no progress bar flashes past
                 _finish(running)
-                status.update(label=t("siting_done"), state="complete")
+                failed = "siting_error" in st.session_state  # the model could not be built or solved
+                status.update(label=t("siting_failed" if failed else "siting_done"),
+                              state="error" if failed else "complete")
             else:  # a long solve: the progress below, with its cancel button, until it ends
                 st.session_state["siting_job"] = running
                 status.update(label=t("siting_solving_long"), state="complete")
@@ -178,7 +195,11 @@ _solve_progress()
 if st.session_state.get("siting_job") is not None:
     st.stop()  # the plan is drawn once the solve ends
 if st.session_state.get("siting_error") is not None:
-    show_error(st.session_state.pop("siting_error"))
+    err = st.session_state.pop("siting_error")
+    if err.code == "optimize_cancelled_before_solve":  # asked for: a notice, not an error
+        st.warning(err.message(lang()))
+    else:
+        show_error(err)
 
 run = st.session_state.get("siting")
 if run is None or run["area_id"] != area_id:

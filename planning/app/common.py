@@ -173,6 +173,7 @@ def stop_solve_elsewhere(page: str, state: MutableMapping | None = None) -> bool
     if page == "siting" or running is None or running["job"].cancelled or running["job"].done():
         return False
     running["job"].cancel()
+    running["left_page"] = True  # said on return: the user did not press 取消
     return True
 
 

@@ -76,7 +76,7 @@ def test_leaving_the_page_stops_the_solve_and_back_on_siting_its_plan_shows_as_s
     assert plan_shown(at), [s.label for s in at.status]
     assert not at.exception, at.exception
     assert "siting_job" not in at.session_state
-    assert any("已按您的要求停止" in w.value for w in at.warning)
+    assert any("离开本页时计算已停止" in w.value and "未证明最优" in w.value for w in at.warning)
     run = at.session_state["siting"]
     assert run["stopped"] and run["result"].status == "time_limit" and len(run["sites"]) == 3
 

@@ -116,6 +116,7 @@ def _finish(running: dict) -> None:
             sites = priced(data, sites, types)
         needs = context.pop("needs_inputs")
         st.session_state["siting"] = {**context, "result": result, "sites": sites, "stopped": job.cancelled,
+                                      "left_page": running.get("left_page", False),
                                       "needs": needs_outcome(data, *needs, sites, types)}
     except PlanningError as err:
         st.session_state["siting_error"] = err
@@ -210,7 +211,7 @@ st.subheader(t("siting_result"))
 if run.pop("late", False):
     st.success(t("siting_done"))
 if run.get("stopped"):
-    st.warning(t("siting_stopped"))
+    st.warning(t("siting_stopped_on_leaving" if run.get("left_page") else "siting_stopped"))
 st.write(result.explain(lang()))
 # p-median has no tier, and a plan weighted by stated needs mixes needs into its own shares: both show residents by tier
 by_tier = ((not is_known(result.coverage_after) or needs_weighted(run.get("needs")))

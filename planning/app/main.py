@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from planning.app import warm
 from planning.app.common import BASE_CSS, announce_setup_token, area_in_url, language_switch, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -38,10 +39,15 @@ def main() -> None:
     st.set_page_config(page_title="社区生活圈 / Community life circle", page_icon=str(FAVICON), layout="wide")
     st.markdown(BASE_CSS, unsafe_allow_html=True)
     language_switch()
-    announce_setup_token()
     area_in_url()
     pages = [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, default=(url == "area"))
              for name, title, icon, url in PAGES]
     pages += [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, visibility="hidden")
               for name, title, icon, url in HIDDEN_PAGES]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    if page.url_path in {url for *_, url in HIDDEN_PAGES}:
+        announce_setup_token()  # the organiser's pages ask for the token: printed before they are drawn
+    try:
+        page.run()
+    finally:  # also after st.stop() or st.rerun() in the page
+        warm.start()  # once per server: the setup token printed, the other pages' imports made

@@ -48,6 +48,7 @@ def main() -> None:
     if page.url_path in {url for *_, url in HIDDEN_PAGES}:
         announce_setup_token()  # the organiser's pages ask for the token: printed before they are drawn
     try:
-        page.run()
+        with warm.page_run():
+            page.run()
     finally:  # also after st.stop() or st.rerun() in the page
-        warm.start()  # once per server: the setup token printed, the other pages' imports made
+        warm.start()  # once per server, between page runs: the kernels loaded, the token printed, imports made

@@ -1,6 +1,6 @@
-"""Once the first page is drawn: print the organiser setup token and import what the other pages import,
-in a background thread, so that opening another page does not wait for the optimiser's, the voting
-database's or the report renderers' imports.
+"""Once the first page is drawn: load the street search's kernels, print the organiser setup token and
+import what the other pages import, in a background thread, so that opening another page does not wait
+for numba, the optimiser's, the voting database's or the scenario files' imports.
 
 The modules are read from the pages' own ``import`` lines (and those of the widget modules they use),
 so the list follows the pages. Nothing here changes what a page shows: a page imports the same modules
@@ -12,19 +12,46 @@ import ast
 import importlib
 import sys
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
-APP_DIR = Path(__file__).resolve().parent
 # modules the pages import through planning.app.common's functions (maps) or their widget modules
 EXTRA_MODULES = ("planning.app.map_widgets", "planning.app.needs_widgets", "planning.outputs.maps.webmap")
 
 
-def page_imports(folder: Path = APP_DIR / "pages") -> list[str]:
-    """The modules the pages in ``folder`` import at their top (in file order, each once)."""
+_RUNNING = [0]  # page runs under way in this server (any session)
+_RUNNING_LOCK = threading.Lock()
+IDLE_POLL_S = 0.05
+
+
+@contextmanager
+def page_run():
+    """Around a page's run: the warm-up waits while any page runs (the machine may have two cores for both)."""
+    with _RUNNING_LOCK:
+        _RUNNING[0] += 1
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING[0] -= 1
+
+
+def _when_idle() -> None:
+    while _RUNNING[0]:
+        time.sleep(IDLE_POLL_S)
+
+
+def page_imports(pages: list[Path] | None = None) -> list[str]:
+    """The modules the ``pages`` (default: the app's, in the navigation's order) import at their top, each once."""
+    if pages is None:
+        from planning.app.main import HIDDEN_PAGES, PAGES, PAGES_DIR
+
+        pages = [PAGES_DIR / name for name, *_ in (*PAGES, *HIDDEN_PAGES)]
     names: dict[str, None] = {}
-    for path in sorted(folder.glob("*.py")):
+    for path in pages:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Import):
                 names.update(dict.fromkeys(alias.name for alias in node.names))
@@ -34,21 +61,22 @@ def page_imports(folder: Path = APP_DIR / "pages") -> list[str]:
 
 
 def _warm_up() -> None:
+    """First what the next page (coverage) waits for longest, then the pages' imports in the navigation's order;
+    each step when no page is running."""
     from planning.app.common import announce_setup_token
 
-    try:
-        announce_setup_token()
-    except Exception as err:  # noqa: BLE001 (a background thread: say it on the console, the pages say it again)
-        print(f"organiser setup token: {err}", file=sys.stderr, flush=True)
+    for step, work in (("street search", load_kernels), ("organiser setup token", announce_setup_token)):
+        _when_idle()
+        try:
+            work()
+        except Exception as err:  # noqa: BLE001 (a background thread: said on the console; the pages say it again)
+            print(f"warming up, {step}: {err}", file=sys.stderr, flush=True)
     for name in [*page_imports(), *EXTRA_MODULES]:
+        _when_idle()  # one module at a time, between page runs: a page opened meanwhile is not slowed down
         try:
             importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 (the page that imports it shows the error)
-            print(f"warming {name}: {err}", file=sys.stderr, flush=True)
-    try:
-        load_kernels()
-    except Exception as err:  # noqa: BLE001 (the page that searches shows the error)
-        print(f"warming the street search: {err}", file=sys.stderr, flush=True)
+            print(f"warming up, {name}: {err}", file=sys.stderr, flush=True)
 
 
 def load_kernels() -> None:
@@ -68,7 +96,7 @@ def load_kernels() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread:
-    """Start the warm-up once per server process: the setup token printed, then the imports."""
+    """Start the warm-up once per server process: the kernels, the setup token, then the imports."""
     thread = threading.Thread(target=_warm_up, name="planning-warm-up", daemon=True)
     thread.start()
     return thread

@@ -95,3 +95,17 @@ def test_bad_input_gives_one_bilingual_line_and_nonzero_exit(tmp_path, facility_
     assert len(error_lines) == 1, run.stderr
     line = error_lines[0]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in line) and any(ch.isascii() and ch.isalpha() for ch in line)
+
+
+def test_planning_app_starts_streamlit_with_the_checkouts_settings():
+    """``planning app`` (any install) passes on the repository's .streamlit/config.toml, e.g. no file watching."""
+    import tomllib
+
+    from planning.cli.app import STREAMLIT_OPTIONS
+    from tests.support.data import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    flat = {f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+            for section, values in config.items() for key, value in values.items()}
+    assert flat == STREAMLIT_OPTIONS
+    assert flat["server.fileWatcherType"] == "none"

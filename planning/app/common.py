@@ -12,13 +12,13 @@ import tempfile
 from collections.abc import Callable, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimize.siting import SitingData
 from planning.areas.build import DEFAULT_AREA, Area, demo_area_digest, demo_areas, load_demo_area
 from planning.areas.store import is_saved, load_area
 from planning.base import paths
@@ -35,14 +35,16 @@ from planning.base.text import LANGUAGES, normalise_language, pick, ui_text
 from planning.base.text import catalogue as words_catalogue
 from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES, speed_mps
 from planning.coverage.cache import kept_coverage
-from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import compute_coverage, served_weight
-from planning.network.snapping import snap_points
-from planning.outputs.exports import write_coverage_gpkg
 from planning.outputs.maps.layers import MapLabels, printed_map_labels
-from scenarios.scenario import TASK_FIELDS, plan_cost_yuan, save_scenario, with_tasks
-from scenarios.voting import VotingService
-from scenarios.voting.db import database_url
+
+if TYPE_CHECKING:
+    from optimize.siting import SitingData
+    from scenarios.voting import VotingService
+
+# What only some pages use (the optimiser, the voting database, scenarios, isochrones, exports) is imported
+# where it is used: the first page (区域与数据) is drawn without paying for those imports, and
+# planning.app.warm imports them once that page is drawn.
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -186,7 +188,16 @@ def scenario_dir() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _voting_service(url: str) -> VotingService:
+    from scenarios.voting import VotingService
+
     return VotingService.connect(url)
+
+
+def database_url() -> str:
+    """The voting database's address (:func:`scenarios.voting.db.database_url`)."""
+    from scenarios.voting.db import database_url as url
+
+    return url()
 
 
 def voting_service() -> VotingService:
@@ -366,6 +377,9 @@ def coverage(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH):
 @st.cache_resource(show_spinner=False, max_entries=16)
 def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = DEFAULT_SPEED_KMH):
     """Isochrones (5/10/15 min) around the existing facilities of one type, or None."""
+    from planning.coverage.isochrones import isochrones
+    from planning.network.snapping import snap_points
+
     sites = _area.facilities_of(type_key)
     if sites.empty:
         return None
@@ -376,7 +390,16 @@ def walk_areas(_area: Area, area_id: str, type_key: str, speed_kmh: float = DEFA
 @st.cache_resource(show_spinner=False, max_entries=4)
 def siting_data(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH) -> SitingData:
     """Residents and candidate sites on the network; reach sets are built once per tier."""
+    from optimize.siting import SitingData
+
     return SitingData.prepare(_area.network, _area.demand, _area.candidates, _area.facilities, speed_kmh)
+
+
+def write_coverage_gpkg(path: Path, result, communities, types) -> None:
+    """:func:`planning.outputs.exports.write_coverage_gpkg` (imported when a download is asked for)."""
+    from planning.outputs.exports import write_coverage_gpkg as write
+
+    write(path, result, communities, types)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -494,6 +517,8 @@ def unknown_footnote(*tables: pd.DataFrame) -> None:
 
 def scenario_sentences(scenario) -> list[str]:
     """Three plain sentences: what is built, where, who gains."""
+    from scenarios.scenario import plan_cost_yuan
+
     names = {k: pick((v.name_zh, v.name_en or v.name_zh), lang()) for k, v in scenario.facility_types.items()}
     counts = pd.Series([s.type for s in scenario.sites]).value_counts()
     built = t("list_sep").join(t("vote_built_item", n=int(n), name=names[k]) for k, n in counts.items())
@@ -641,6 +666,8 @@ def print_downloads(area: Area, area_id: str, scenario=None, key: str = "print",
 def task_editor(scenario, key: str) -> dict[str, dict[str, str]]:
     """The task fields of a plan's sites (项目、位置、规模、资金来源、责任单位、完成时限) in an editable table;
     returns site id → {field: text} as typed, for :func:`scenarios.scenario.with_tasks`."""
+    from scenarios.scenario import TASK_FIELDS
+
     names = {k: pick((v.name_zh, v.name_en or v.name_zh), lang()) for k, v in scenario.facility_types.items()}
     headers = {name: t(f"task_{name}") for name in TASK_FIELDS}
     frame = pd.DataFrame({
@@ -660,6 +687,8 @@ def task_editor(scenario, key: str) -> dict[str, dict[str, str]]:
 def task_form(scenario, key: str) -> None:
     """The plan's task table, filled here and saved as a new version of the scenario (the old file stays:
     a poll refers to it by its digest)."""
+    from scenarios.scenario import save_scenario, with_tasks
+
     st.subheader(t("tasks_title"))
     st.caption(t("tasks_help"))
     tasks = task_editor(scenario, key)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from planning.app import warm
 from planning.app.common import (
     BASE_CSS,
     announce_setup_token,
@@ -45,7 +46,6 @@ def main() -> None:
     st.set_page_config(page_title="社区生活圈 / Community life circle", page_icon=str(FAVICON), layout="wide")
     st.markdown(BASE_CSS, unsafe_allow_html=True)
     language_switch()
-    announce_setup_token()
     area_in_url()
     pages = [st.Page(PAGES_DIR / name, title=t(title), icon=icon, url_path=url, default=(url == "area"))
              for name, title, icon, url in PAGES]
@@ -53,4 +53,10 @@ def main() -> None:
               for name, title, icon, url in HIDDEN_PAGES]
     page = st.navigation(pages)
     stop_solve_elsewhere(page.url_path)
-    page.run()
+    if page.url_path in {url for *_, url in HIDDEN_PAGES}:
+        announce_setup_token()  # the organiser's pages ask for the token: printed before they are drawn
+    try:
+        with warm.page_run():
+            page.run()
+    finally:  # also after st.stop() or st.rerun() in the page
+        warm.start()  # once per server, between page runs: the kernels loaded, the token printed, imports made

@@ -12,6 +12,8 @@ every layer it does not give is derived from the OSM extract (or the network) as
 """
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import pickle
 import tempfile
@@ -134,8 +136,15 @@ class AreaInputs:
 
 
 def demo_areas() -> dict[str, dict]:
-    """The built-in areas described in ``data/areas.yaml``."""
-    with open(AREAS_PATH, encoding="utf-8") as fh:
+    """The built-in areas described in ``data/areas.yaml`` (read again when the file changes)."""
+    stat = AREAS_PATH.stat()
+    return copy.deepcopy(_read_demo_areas(AREAS_PATH, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_demo_areas(path: Path, mtime_ns: int, size: int) -> dict[str, dict]:
+    """The file as read at that modification time and size (the app asks on every page run)."""
+    with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 

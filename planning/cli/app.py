@@ -17,7 +17,8 @@ main()
 '''
 # the repository's .streamlit/config.toml, for installs that have no checkout
 STREAMLIT_OPTIONS = {
-    "server.headless": "true", "server.enableStaticServing": "true", "browser.gatherUsageStats": "false",
+    "server.headless": "true", "server.enableStaticServing": "true", "server.fileWatcherType": "none",
+    "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal", "theme.base": "light", "theme.baseFontSize": "18",
 }
 

@@ -126,6 +126,17 @@ class WalkNetwork:
         return cls(graph, node_ids, x, y, _undirected_csr(u, v, length, len(node_ids)), edge_gdf, tuple(notes))
 
 
+def street_pair(crs: str = "EPSG:32650") -> WalkNetwork:
+    """Two 100 m streets in a line (in ``crs``, metres): the smallest network every search and snapping
+    kernel runs on, e.g. to have numba load their machine code before a user waits for it."""
+    x, y = np.array([0.0, 100.0, 200.0]), np.zeros(3)
+    u, v, length = np.array([0, 1]), np.array([1, 2]), np.array([100.0, 100.0])
+    edges = gpd.GeoDataFrame({"u": u, "v": v, "length_m": length},
+                             geometry=shapely.linestrings([[[0.0, 0.0], [100.0, 0.0]], [[100.0, 0.0], [200.0, 0.0]]]),
+                             crs=crs)
+    return WalkNetwork(None, np.arange(3), x, y, _undirected_csr(u, v, length, 3), edges)
+
+
 def number_or_nan(value) -> float:
     """A float from a GraphML/pyrosm value; missing, blank or unreadable is NaN."""
     try:

@@ -32,6 +32,58 @@ def test_the_first_page_reads_map_words_without_importing_the_report_renderers()
     assert "WORDS 米 北" in out, out
 
 
+# The area page (the app's first page) run as the server runs it, without the warm-up that follows it
+_AREA_PAGE = """
+import sys
+from streamlit.testing.v1 import AppTest
+import planning.app.warm
+planning.app.warm.start = lambda: None
+at = AppTest.from_file(sys.argv[1], default_timeout=300)
+at.run()
+assert not at.exception, at.exception
+assert any("南京" in h.value for h in at.header), [h.value for h in at.header]
+print("LOADED", ",".join(m for m in sys.argv[2:] if m in sys.modules))
+"""
+# imported by other pages only: the optimiser and its solvers, the voting database, scenario files (pydantic),
+# the results page's charts, the printed outputs
+OTHER_PAGES_ONLY = ("optimize.siting", "pulp", "highspy", "sqlalchemy", "scenarios.voting.db", "scenarios.scenario",
+                    "pydantic", "altair", "matplotlib", "reportlab", "openpyxl")
+
+
+@pytest.fixture
+def home_with_demo(tmp_path, monkeypatch, demo_area):
+    """A user folder holding the derived demo area (as after the first start), for a fresh process."""
+    from planning.base import paths
+
+    shutil.copytree(paths.cache_dir(), tmp_path / "home" / "cache")
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path / "home"
+
+
+def test_the_area_page_is_drawn_without_importing_what_only_other_pages_need(home_with_demo):
+    out = subprocess.run([sys.executable, "-c", _AREA_PAGE, str(ROOT / "app.py"), *OTHER_PAGES_ONLY, "folium"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "LOADED folium\n" in out.stdout, out.stdout  # its map drawn (the check sees what is imported)
+
+
+def test_the_warm_up_prints_the_setup_token_and_imports_the_other_pages_modules(home_with_demo):
+    from planning.app.warm import page_imports
+
+    modules = page_imports()
+    assert {"optimize.siting", "scenarios.voting.chain", "altair", "planning.coverage.gaps"} <= set(modules)
+    assert "__future__" not in modules
+    warm_up = ("import sys, planning.app.warm as w; w._warm_up(); "
+               "print('LOADED', ','.join(m for m in sys.argv[1:] if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", warm_up, *OTHER_PAGES_ONLY[:7]], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "组织者设置令牌" in out.stdout, out.stdout  # printed on the server's console, as before the first page
+    assert f"LOADED {','.join(OTHER_PAGES_ONLY[:7])}" in out.stdout, out.stdout
+
+
 def test_printed_map_words_are_the_reports_words():
     from planning.outputs.maps.layers import printed_map_labels
     from planning.outputs.reports.maps import map_labels

@@ -58,3 +58,23 @@ def test_isochrones_grow_with_time_and_follow_streets(demo_area):
     assert len(near) > 20
     inside = shapely.contains(iso.set_index("minutes").geometry[5], near.geometry.to_numpy())
     assert inside.all()
+
+
+def test_the_demo_area_list_is_read_again_when_its_file_changes_and_cannot_be_changed_by_a_caller(tmp_path, monkeypatch):
+    import os
+
+    import yaml
+
+    from planning.areas import build
+
+    path = tmp_path / "areas.yaml"
+    path.write_text(build.AREAS_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(build, "AREAS_PATH", path)
+    first = build.demo_areas()
+    assert first == yaml.safe_load(path.read_text(encoding="utf-8"))
+    first["xinjiekou"]["name_zh"] = "改过"  # a caller's change stays its own
+    assert build.demo_areas()["xinjiekou"]["name_zh"] != "改过"
+    changed = {**first, "another": {**first["xinjiekou"], "name_zh": "另一个"}}
+    path.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))  # a new modification time, as an edit gives
+    assert build.demo_areas()["another"]["name_zh"] == "另一个"

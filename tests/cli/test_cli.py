@@ -106,3 +106,17 @@ def test_a_mistyped_input_path_is_refused_before_any_heavy_library_loads(tmp_pat
     run = _cli(*args)
     assert run.returncode == 2 and "找不到文件：路网.graphml" in run.stderr and "File not found" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_planning_app_starts_streamlit_with_the_checkouts_settings():
+    """``planning app`` (any install) passes on the repository's .streamlit/config.toml, e.g. no file watching."""
+    import tomllib
+
+    from planning.cli.app import STREAMLIT_OPTIONS
+    from tests.support.data import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    flat = {f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+            for section, values in config.items() for key, value in values.items()}
+    assert flat == STREAMLIT_OPTIONS
+    assert flat["server.fileWatcherType"] == "none"

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,9 @@ from planning.base.formatting import (
 from planning.base.text import catalogue
 from planning.outputs.formats import MEETS_SHARE
 from planning.outputs.reports.data import ReportData
-from scenarios.scenario import Scenario, coverage_frame, plan_cost_yuan, sites_frame
-from scenarios.voting.outcome import irv_lines, outcome_lines
+
+if TYPE_CHECKING:  # the scenario and poll functions import their modules when called: the app's first page
+    from scenarios.scenario import Scenario  # (the OSM features table) does not wait for pydantic
 
 TOP_CLUSTERS = 10
 
@@ -319,6 +320,8 @@ def task_table(scenario: Scenario, lang: str) -> Table:
 
     Fields the organiser has not filled print blank; an unknown cost reads 未填写, never 0.
     """
+    from scenarios.scenario import sites_frame
+
     sites = sites_frame(scenario)
     names = sites["type"].map(lambda k: scenario_type_name(scenario, k, lang))
 
@@ -339,6 +342,8 @@ def task_table(scenario: Scenario, lang: str) -> Table:
 def focus_tier(scenario: Scenario, kind: str) -> int | None:
     """The walking time a plan of ``kind`` is judged at: the type's life-circle tier in the catalogue, else
     the model's minutes, else the longest tier the scenario records (None: no row of that type)."""
+    from scenarios.scenario import coverage_frame
+
     rows = coverage_frame(scenario)
     tiers = sorted(set(rows.loc[rows["type"] == kind, "tier_minutes"].astype(int)))
     known = load_catalogue().get(kind)
@@ -351,6 +356,8 @@ def focus_tier(scenario: Scenario, kind: str) -> int | None:
 def scenario_gain(scenario: Scenario) -> tuple[int, int]:
     """Residents (all, 60+) the plan brings within walking reach: the whole area's rows of each type
     built, at its :func:`focus_tier` (with several types, a resident gaining two counts twice)."""
+    from scenarios.scenario import coverage_frame
+
     rows = coverage_frame(scenario)
     overall = rows[rows["community"].isna()]
     picked = [overall[(overall["type"] == kind) & (overall["tier_minutes"] == focus_tier(scenario, kind))]
@@ -363,6 +370,8 @@ def scenario_gain(scenario: Scenario) -> tuple[int, int]:
 def scenario_section(scenario: Scenario, lang: str, figures: Mapping[str, Figure]) -> Section:
     """The plan for a meeting: what is built, by whom and when (task table), what it costs, the map
     before → after, who gains, and coverage before/after per community."""
+    from scenarios.scenario import coverage_frame, plan_cost_yuan, sites_frame
+
     names = {k: scenario_type_name(scenario, k, lang) for k in scenario.facility_types}
     sites = sites_frame(scenario)
     coordinates = pd.DataFrame({
@@ -419,6 +428,8 @@ def poll_section(published: Mapping[str, Any], lang: str) -> Section:
     A shared first place is told as a tie with the meeting's rule, never as a win; a ranked
     count adds IRV beside Schulze (:mod:`scenarios.voting.outcome`).
     """
+    from scenarios.voting.outcome import irv_lines, outcome_lines
+
     tally, options = published["tally"], published["options"]
     titles = {o["key"]: o["title"] for o in options}
     quorum = published["quorum"]

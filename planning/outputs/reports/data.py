@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +14,9 @@ from planning.coverage.isochrones import isochrones
 from planning.coverage.residents import Coverage, compute_coverage
 from planning.network.snapping import snap_points
 from planning.outputs.reports.clusters import CELL_M, uncovered_clusters
-from scenarios.scenario import Scenario
+
+if TYPE_CHECKING:  # imported for type hints only: the app's first page reads none of it (pydantic is slow to import)
+    from scenarios.scenario import Scenario
 
 
 @dataclass

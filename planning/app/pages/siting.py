@@ -192,7 +192,8 @@ if st.button(t("siting_run"), type="primary"):
         except PlanningError as err:
             status.update(label=t("siting_failed"), state="error")
             show_error(err)
-_solve_progress()
+if st.session_state.get("siting_job") is not None:  # only then: the fragment reruns twice a second
+    _solve_progress()
 if st.session_state.get("siting_job") is not None:
     st.stop()  # the plan is drawn once the solve ends
 if st.session_state.get("siting_error") is not None:

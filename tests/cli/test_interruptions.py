@@ -46,6 +46,12 @@ def inputs(tmp_path_factory) -> Kit:
     return kit
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a runner started in the background (``cmd &``, nohup) passes
+    SIGINT on as ignored, and Python then keeps ignoring it, so the run would go on to the end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(kit: Kit, out: Path, when: str, signum: int) -> tuple[int, str]:
     """Start ``planning coverage``, send ``signum`` at ``when`` ("computing" or "writing"); (exit code, stderr)."""
     log = out.parent / f"stderr-{when}-{signum}.txt"
@@ -54,7 +60,7 @@ def _interrupt(kit: Kit, out: Path, when: str, signum: int) -> tuple[int, str]:
             "--types", "clinic,meal_hall", "--out", str(out)]
     with open(log, "wb") as stderr:
         process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                                   env={**os.environ, "PYTHONWARNINGS": "ignore"}, preexec_fn=_as_in_a_terminal)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
             if when == "computing" and "1/3" in log.read_text(encoding="utf-8", errors="replace"):

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.areas.build import DEFAULT_AREA, Area, demo_area_digest, demo_areas, load_demo_area
-from planning.areas.store import is_saved, load_area
+from planning.areas.store import is_saved, load_area, saved_area_digest
 from planning.base import paths
 from planning.base.catalogue import FacilityType, load_catalogue
 from planning.base.errors import PlanningError
@@ -362,16 +362,18 @@ def facility_icons() -> dict[str, dict[str, str]]:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def coverage(_area: Area, area_id: str, speed_kmh: float = DEFAULT_SPEED_KMH):
-    """Walking minutes to every catalogue type, per demand point and community (a demo area's kept on disk)."""
+    """Walking minutes to every catalogue type, per demand point and community, kept on disk by what the area is made of."""
     types = list(catalogue().values())
 
     def compute():
         return compute_coverage(_area.network, _area.demand, _area.facilities, types, _area.communities,
                                 TIERS_MINUTES, speed_kmh)
 
-    if not area_id.startswith("demo:"):
-        return compute()
-    return kept_coverage(demo_area_digest(area_id.removeprefix("demo:")), types, TIERS_MINUTES, speed_kmh, compute)
+    if area_id.startswith("demo:"):
+        digest = demo_area_digest(area_id.removeprefix("demo:"))
+    else:  # "saved:<name>:<stamp>" (a name holds no ":")
+        digest = saved_area_digest(area_id.removeprefix("saved:").rsplit(":", 1)[0])
+    return kept_coverage(digest, types, TIERS_MINUTES, speed_kmh, compute)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

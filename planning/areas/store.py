@@ -229,6 +229,23 @@ def load_saved_area(name: str) -> Area:
     return area
 
 
+def saved_area_digest(name: str) -> str:
+    """What a saved area is made of, as a name (as :func:`planning.areas.build.demo_area_digest` for a
+    built-in one): its copied input files, how they are read, its settings and the catalogue, and the
+    derivation's version. Saved again with other files or settings it names something else, so nothing
+    kept on disk under it can go stale."""
+    import hashlib
+
+    from planning.network.read import file_digest
+
+    record = manifest(name)
+    inputs = paths.areas_dir() / check_name(name) / "inputs"
+    digest = hashlib.sha256(repr(sorted(record["inputs"].items())).encode())
+    for path in sorted(p for p in inputs.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(inputs).as_posix()}:{file_digest(path)}\n".encode())
+    return f"saved-{digest.hexdigest()[:16]}-{settings_digest(record['settings'])}-v{CACHE_VERSION}"
+
+
 def load_area(name: str) -> Area:
     """The area ``--area NAME`` means: a saved area, else a built-in demo.
 

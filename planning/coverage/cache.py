@@ -1,8 +1,9 @@
-"""Coverage kept on disk for an area that does not change (a built-in demo area), so that the app's cold
-start reads it (tens of milliseconds) instead of snapping and searching again (a second or more).
+"""Coverage kept on disk for an area (a built-in demo or a saved area), so that the app's cold start reads
+it (tens of milliseconds) instead of snapping and searching again (a second or more).
 
 The file's name is a digest of everything the result depends on: the area's content digest (see
-:func:`planning.areas.build.demo_area_digest`), the facility types as given, the tiers and the walking
+:func:`planning.areas.build.demo_area_digest` and :func:`planning.areas.store.saved_area_digest`), the
+facility types as given, the tiers and the walking
 speed, and the source of the code that computes it (``planning/coverage``, ``planning/network``,
 ``planning/base/walking.py``). A change to any of them names another file: an old result is never read.
 """

@@ -61,3 +61,20 @@ def test_an_upload_with_several_layers_asks_which_one(home, tmp_path):
     at.file_uploader[1].set_value(("区划.gpkg", path.read_bytes(), "application/geopackage+sqlite3")).run()
     choice = next(s for s in at.selectbox if "区划.gpkg" in s.label)
     assert choice.options == ["街道", "社区"]
+
+
+def test_a_saved_areas_coverage_is_kept_on_disk_under_what_the_area_is_made_of(home):
+    from planning.areas.store import saved_area_digest
+    from planning.base.catalogue import load_catalogue
+    from planning.base.paths import cache_dir
+    from planning.base.walking import DEFAULT_SPEED_KMH, TIERS_MINUTES
+    from planning.coverage.cache import coverage_key
+
+    save_area("团城山街道", AreaInputs(source=MISSION_TOWN))
+    at = _app(area="团城山街道")
+    at.switch_page(str(ROOT / "planning" / "app" / "pages" / "coverage.py")).run()
+    assert not at.exception, at.exception
+    key = coverage_key(saved_area_digest("团城山街道"), list(load_catalogue().values()), TIERS_MINUTES,
+                       DEFAULT_SPEED_KMH)
+    # a restarted app reads this file instead of computing again
+    assert sorted(p.name for p in cache_dir().glob("coverage-*.pickle")) == [f"coverage-{key}.pickle"]

@@ -152,3 +152,19 @@ def test_a_name_that_would_step_outside_the_areas_folder_is_never_opened(home, t
     with pytest.raises(PlanningError) as caught:
         store.load_area(name)
     assert caught.value.code == "area_not_found"
+
+
+def test_a_saved_areas_digest_follows_its_files_and_settings_not_its_save_time(home, files, tmp_path):
+    network, clinics = files
+    store.save_area("团城山街道", AreaInputs(source=network, facilities=clinics))
+    first = store.saved_area_digest("团城山街道")
+    store.save_area("团城山街道", AreaInputs(source=network, facilities=clinics), replace_existing=True)
+    assert store.saved_area_digest("团城山街道") == first  # the same files saved again: the same area
+    fewer = tmp_path / "卫生服务站.csv"
+    pd.read_csv(clinics).iloc[:-1].to_csv(fewer, index=False)  # one clinic less, same file name
+    store.save_area("团城山街道", AreaInputs(source=network, facilities=fewer), replace_existing=True)
+    changed = store.saved_area_digest("团城山街道")
+    assert changed != first
+    store.save_area("团城山街道", AreaInputs(source=network, facilities=fewer), settings={"elderly_share": 0.25},
+                    replace_existing=True)
+    assert store.saved_area_digest("团城山街道") not in (first, changed)

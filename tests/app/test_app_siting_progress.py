@@ -32,12 +32,18 @@ def slow_p_median(monkeypatch):
     monkeypatch.setattr(PMedian, "_run", until_stopped)
 
 
-def test_cancel_during_a_long_solve_keeps_the_best_plan_labelled_not_optimal(env, slow_p_median):
+def _start_p_median():
+    """The siting page with a 3-site p-median started (slowed by ``slow_p_median``: it runs until stopped)."""
     at = _app("siting")
     at.selectbox[0].set_value("p_median").run()
     at.number_input[0].set_value(3).run()
     _button(at, "开始计算").click().run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_cancel_during_a_long_solve_keeps_the_best_plan_labelled_not_optimal(env, slow_p_median):
+    at = _start_p_median()
     assert "siting_job" in at.session_state and "siting" not in at.session_state
     assert any(p.value >= 0 and "正在求解" in p.text for p in at.get("progress")), [p.proto for p in at.get("progress")]
     assert "求解器尚未报告界" in "".join(c.value for c in at.caption)
@@ -62,11 +68,7 @@ def test_cancel_during_a_long_solve_keeps_the_best_plan_labelled_not_optimal(env
 
 
 def test_leaving_the_page_stops_the_solve_and_back_on_siting_its_plan_shows_as_stopped(env, slow_p_median):
-    at = _app("siting")
-    at.selectbox[0].set_value("p_median").run()
-    at.number_input[0].set_value(3).run()
-    _button(at, "开始计算").click().run()
-    assert not at.exception, at.exception
+    at = _start_p_median()
     job = at.session_state["siting_job"]["job"]
     assert not job.cancelled
     at.switch_page("planning/app/pages/coverage.py").run()  # another page of the app, same session

@@ -85,12 +85,14 @@ def _files(args: argparse.Namespace, catalogue):
 
 
 def run(args: argparse.Namespace) -> int:
-    from planning.outputs.batch import run_batch, write_batch_gpkg
+    from planning.outputs.batch import check_scheduler, run_batch, write_batch_gpkg
 
     inputs = [args.areas, *input_files(args)]
     out = Output(args.out, inputs, folder=True)
     target = Output(str(out.path / OUTPUT_NAME), inputs)
     catalogue, types, tiers = types_and_tiers(args)
+    if args.scheduler:  # before the files are read: a wrong address is said at once
+        check_scheduler(args.scheduler)
     network, areas, demand, facilities, communities, candidates, notes = (
         _saved_area(args) if args.area else _files(args, catalogue))
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,

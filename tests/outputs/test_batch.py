@@ -180,14 +180,19 @@ def test_cli_lists_an_area_that_keeps_failing_and_exits_non_zero(city, reference
     assert set(sites["area"]) <= {"A1", "A2", "A3", "A4"} and len(sites) > 0
 
 
-def test_cli_says_when_the_dask_scheduler_cannot_be_reached(city, tmp_path):
+def _refused_address() -> str:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("address", [_refused_address(), "tcp://127.0.0.1:99999", "scheduler-without-port"],
+                         ids=["refused", "port-out-of-range", "no-port"])
+def test_cli_says_when_the_dask_scheduler_cannot_be_reached(city, tmp_path, address):
     network, areas, demand, facilities, types = city
     areas_file, facilities_file = tmp_path / "areas.gpkg", tmp_path / "facilities.gpkg"
     areas.to_crs(4326).to_file(areas_file)
     facilities.to_crs(4326).to_file(facilities_file)
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     proc = subprocess.run([sys.executable, "-m", "planning", "batch", "--areas", str(areas_file), "--network",
                            str(MISSION_TOWN), "--facilities", str(facilities_file), "--out", str(tmp_path / "out"),
                            "--scheduler", address], capture_output=True, text=True, timeout=110)

@@ -19,10 +19,10 @@ from planning.outputs.batch.cut import horizon_minutes, read_areas
 from planning.outputs.batch.jobs import city_areas, demand_by_area, prepare_city
 from planning.outputs.batch.merge import BatchResult, merge_run, write_batch_gpkg
 from planning.outputs.batch.reach import DEFAULT_CHUNK, chunked_reach_seconds
-from planning.outputs.batch.runner import dask_client, run_jobs
+from planning.outputs.batch.runner import check_scheduler, dask_client, run_jobs
 
 __all__ = ["run_batch", "BatchResult", "write_batch_gpkg", "read_areas", "horizon_minutes",
-           "chunked_reach_seconds", "dask_client"]
+           "chunked_reach_seconds", "check_scheduler", "dask_client"]
 
 
 def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,

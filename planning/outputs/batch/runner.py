@@ -10,6 +10,7 @@ worker. An area that still fails is never dropped: it comes back as a row of
 from __future__ import annotations
 
 import contextlib
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from planning.outputs.batch.jobs import City, StreetOffice, run_city_area
 from planning.outputs.batch.task import AreaFailure, AreaOutcome
 
 KEY_PREFIX = "batch-area-"
+PROBE_SECONDS = 5.0  # a scheduler that does not accept a connection in this time is not there
 
 
 @dataclass
@@ -48,9 +50,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
         When the scheduler cannot be reached.
     """
     if scheduler:
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
         with client:
             yield client
@@ -58,6 +61,27 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Open and close one TCP connection to a ``tcp://`` or ``tls://`` scheduler address.
+
+    A refused, silent or malformed address is refused here at once (``Client`` would retry a
+    refused one for its whole timeout); other protocols are left to ``Client``.
+
+    Raises
+    ------
+    PlanningError
+        When nothing accepts the connection, or the address has no host and port.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(scheduler)
+        if protocol in ("tcp", "tls"):
+            socket.create_connection(parse_host_port(location), timeout=PROBE_SECONDS).close()
+    except (OSError, ValueError, OverflowError) as exc:  # refused or silent; no port; port out of range
+        raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
 
 
 def _failure(area: StreetOffice, exc: BaseException) -> dict:

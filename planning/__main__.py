@@ -1,5 +1,3 @@
-import sys
+from planning.cli.main import entry
 
-from planning.cli.main import main
-
-sys.exit(main())
+entry()

@@ -9,6 +9,7 @@ Ctrl-C and SIGTERM stop with one line (exit 130 / 143).
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -74,5 +75,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def entry() -> None:
+    """The ``planning`` command: :func:`main`, then end the process with its exit code.
+
+    After Ctrl-C or SIGTERM the process ends as soon as its one line is out (``os._exit``): the
+    search threads still finishing their chunks are not waited for, and the interpreter's own
+    shutdown, which treats a late second signal as a crash (exit -2), never starts. Partial files
+    are gone by then: the ``finally`` blocks ran as the interruption unwound to :func:`main`.
+    """
+    code = main()
+    if code in (130, 143):
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

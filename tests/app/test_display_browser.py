@@ -181,6 +181,8 @@ def test_every_page_shows_only_meaningful_figures(server, context, app_env):
              f"results?poll={poll_id}": ("全部选票", "All ballots")}
     for path, words in waits.items():
         for lang, word in zip(("zh", "en"), words):
+            if lang == "zh" and not path.startswith("results"):
+                continue  # the area and coverage pages were checked in Chinese at the start
             page = context.new_page()
             page.goto(f"{server}/{path}{'&' if '?' in path else '?'}lang={lang}", timeout=60_000)
             page.get_by_text(word).last.wait_for(timeout=90_000)

@@ -47,24 +47,32 @@ def served(tmp_path):
     server.shutdown()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture()
-def page():
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.blocked, page.failed = [], []
+def page(browser):
+    """A new page in a new context (nothing cached from another test), requests beyond this machine blocked."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.blocked, page.failed = [], []
 
-        def only_localhost(route):
-            url = route.request.url
-            if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
-                route.continue_()
-            else:
-                page.blocked.append(url)
-                route.abort()
+    def only_localhost(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
+            route.continue_()
+        else:
+            page.blocked.append(url)
+            route.abort()
 
-        page.route("**/*", only_localhost)
-        page.on("requestfailed", lambda r: page.failed.append(r.url) if "127.0.0.1" in r.url else None)
-        page.on("response", lambda r: page.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        yield page
+    page.route("**/*", only_localhost)
+    page.on("requestfailed", lambda r: page.failed.append(r.url) if "127.0.0.1" in r.url else None)
+    page.on("response", lambda r: page.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page
+    context.close()
 
 
 def _check_drawn(frame, layers) -> None:
@@ -182,39 +190,40 @@ def _overlap(a, b) -> bool:
     return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
 
 
-def test_on_a_phone_community_names_stay_readable_and_the_legend_opens_on_request(layers, served, tmp_path):
-    with chromium() as browser:
-        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                 has_touch=True)
-        _open(phone, served, tmp_path, _map(layers))
-        phone.wait_for_function("document.querySelectorAll('.planning-label').length > 0", timeout=30_000)
+def test_on_a_phone_community_names_stay_readable_and_the_legend_opens_on_request(layers, served, tmp_path, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    phone = context.new_page()
+    _open(phone, served, tmp_path, _map(layers))
+    phone.wait_for_function("document.querySelectorAll('.planning-label').length > 0", timeout=30_000)
+    phone.wait_for_timeout(800)
+    shown = phone.evaluate(LABEL_BOXES)
+    frame = phone.locator(".leaflet-container").bounding_box()
+    assert len(shown) >= len(layers.communities) // 2
+    assert min(b["size"] for b in shown) >= 12  # CSS px: readable on a 390 px wide phone
+    assert all(frame["x"] <= b["left"] and b["right"] <= frame["x"] + frame["width"] for b in shown)
+    assert not any(_overlap(a, b) for i, a in enumerate(shown) for b in shown[i + 1:]), "labels pile up"
+    hidden = set(layers.communities["name"]) - {b["text"] for b in shown}
+    if hidden:  # a name hidden for lack of room appears when the map is zoomed in on it
+        name = sorted(hidden)[0]
+        phone.evaluate(f"""name => {{ const m = {MAP};
+            const label = [...document.querySelectorAll('.planning-label')].find(e => e.textContent === name);
+            const icon = label.parentElement;
+            const at = m.layerPointToLatLng(L.DomUtil.getPosition(icon));
+            m.setView(at, m.getZoom() + 3, {{animate: false}}); }}""", name)
         phone.wait_for_timeout(800)
-        shown = phone.evaluate(LABEL_BOXES)
-        frame = phone.locator(".leaflet-container").bounding_box()
-        assert len(shown) >= len(layers.communities) // 2
-        assert min(b["size"] for b in shown) >= 12  # CSS px: readable on a 390 px wide phone
-        assert all(frame["x"] <= b["left"] and b["right"] <= frame["x"] + frame["width"] for b in shown)
-        assert not any(_overlap(a, b) for i, a in enumerate(shown) for b in shown[i + 1:]), "labels pile up"
-        hidden = set(layers.communities["name"]) - {b["text"] for b in shown}
-        if hidden:  # a name hidden for lack of room appears when the map is zoomed in on it
-            name = sorted(hidden)[0]
-            phone.evaluate(f"""name => {{ const m = {MAP};
-                const label = [...document.querySelectorAll('.planning-label')].find(e => e.textContent === name);
-                const icon = label.parentElement;
-                const at = m.layerPointToLatLng(L.DomUtil.getPosition(icon));
-                m.setView(at, m.getZoom() + 3, {{animate: false}}); }}""", name)
-            phone.wait_for_timeout(800)
-            assert name in {b["text"] for b in phone.evaluate(LABEL_BOXES)}
-        legend = phone.locator(".planning-legend")
-        assert legend.locator("details").evaluate("d => d.open") is False  # folded: the map stays visible
-        assert legend.bounding_box()["height"] < 60
-        phone.screenshot(path=str(OUTPUT / "map_phone.png"))
-        legend.locator("summary").click()
-        phone.wait_for_timeout(300)
-        text, box = legend.inner_text(), legend.bounding_box()
-        assert all(n in text for n in TYPE_NAMES.values()) and "覆盖比例" in text
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] <= frame["height"]
-        phone.screenshot(path=str(OUTPUT / "map_phone_legend.png"))
+        assert name in {b["text"] for b in phone.evaluate(LABEL_BOXES)}
+    legend = phone.locator(".planning-legend")
+    assert legend.locator("details").evaluate("d => d.open") is False  # folded: the map stays visible
+    assert legend.bounding_box()["height"] < 60
+    phone.screenshot(path=str(OUTPUT / "map_phone.png"))
+    legend.locator("summary").click()
+    phone.wait_for_timeout(300)
+    text, box = legend.inner_text(), legend.bounding_box()
+    assert all(n in text for n in TYPE_NAMES.values()) and "覆盖比例" in text
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] <= frame["height"]
+    phone.screenshot(path=str(OUTPUT / "map_phone_legend.png"))
+    context.close()
 
 
 def test_a_community_name_is_shown_as_text_not_run_as_html(layers, served, page, tmp_path):

@@ -1,5 +1,6 @@
 """In a real browser: a long siting run shows its progress as it goes (the elapsed time counts up with no
-click), and 取消 stops it with the best plan so far, labelled as not proven optimal.
+click), goes on past the time after which a run nobody watches stops itself (the open page's heartbeat
+keeps it), and 取消 stops it with the best plan so far, labelled as not proven optimal.
 
 The solve is made long by a wrapper script that holds the covering model until it is asked to stop (the
 demo's models all end within a second); everything else is the app as served."""
@@ -11,6 +12,7 @@ import shutil
 
 import pytest
 
+from optimize.background import ABANDON_AFTER_S
 from planning.base import paths
 from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
 from tests.support.data import ROOT
@@ -69,6 +71,9 @@ def test_progress_counts_up_by_itself_and_cancel_keeps_the_plan_not_proven_optim
         page.wait_for_function("() => /已用 ([3-9]|\\d\\d+) 秒/.test(document.body.innerText)", timeout=60_000)
         assert _elapsed(page) > first  # redrawn by itself while the solver runs
         assert page.get_by_text("求解器尚未报告界").count() == 1
+        past = int(ABANDON_AFTER_S) + 3  # an unwatched run would have stopped itself by now
+        reached = "n => { const m = /已用 (\\d+) 秒/.exec(document.body.innerText); return m && +m[1] >= n; }"
+        page.wait_for_function(reached, arg=past, timeout=120_000)
         page.get_by_role("button", name="取消（保留目前最好的方案）").click()
         page.get_by_text("已按您的要求停止").first.wait_for(timeout=120_000)
         settle(page)

@@ -18,7 +18,7 @@ main()
 # the repository's .streamlit/config.toml, for installs that have no checkout
 STREAMLIT_OPTIONS = {
     "server.headless": "true", "server.enableStaticServing": "true", "server.fileWatcherType": "none",
-    "browser.gatherUsageStats": "false",
+    "runner.postScriptGC": "false", "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal", "theme.base": "light", "theme.baseFontSize": "18",
 }
 

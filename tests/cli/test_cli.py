@@ -109,7 +109,8 @@ def test_a_mistyped_input_path_is_refused_before_any_heavy_library_loads(tmp_pat
 
 
 def test_planning_app_starts_streamlit_with_the_checkouts_settings():
-    """``planning app`` (any install) passes on the repository's .streamlit/config.toml, e.g. no file watching."""
+    """``planning app`` (any install) passes on the repository's .streamlit/config.toml, e.g. no file watching
+    and no full garbage collection after every run."""
     import tomllib
 
     from planning.cli.app import STREAMLIT_OPTIONS
@@ -119,4 +120,4 @@ def test_planning_app_starts_streamlit_with_the_checkouts_settings():
     flat = {f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
             for section, values in config.items() for key, value in values.items()}
     assert flat == STREAMLIT_OPTIONS
-    assert flat["server.fileWatcherType"] == "none"
+    assert flat["server.fileWatcherType"] == "none" and flat["runner.postScriptGC"] == "false"

@@ -6,7 +6,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from optimize.background import ABANDON_AFTER_S, PREPARING, SolveJob
+from optimize.background import ABANDON_AFTER_S, PREPARING, SolveJob, SolveProgress
 from optimize.siting import MODELS, prepare_model, priced, tier_coverage
 from planning.app.common import (
     catalogue,
@@ -124,12 +124,13 @@ def _finish(running: dict) -> None:
             st.session_state.pop("siting", None)  # no plan: not an earlier run's below the notice
 
 
-def _show_progress(job: SolveJob) -> None:
-    """The job's stage: preparing the data (elapsed time), or solving (elapsed of the limit, bound and best plan)."""
+def _show_progress(job: SolveJob) -> SolveProgress:
+    """The job's stage: preparing the data (elapsed time), or solving (elapsed of the limit, bound and best plan).
+    Returns the progress drawn."""
     now = job.progress()
     if now.stage == PREPARING:
         st.progress(0.0, text=t("siting_preparing", elapsed=number_text(now.seconds, 0)))
-        return
+        return now
     limit = job.time_limit_s
     st.progress(min(now.seconds / limit, 1.0) if limit else 0.0,
                 text=t("siting_solving", elapsed=number_text(now.seconds, 0), limit=number_text(limit, 0)))
@@ -138,6 +139,7 @@ def _show_progress(job: SolveJob) -> None:
                      gap=share_text(now.gap, lang(), decimals=2)))
     else:
         st.caption(t("siting_solving_no_bound"))
+    return now
 
 
 @st.fragment(run_every=0.5)
@@ -149,8 +151,7 @@ def _solve_progress() -> None:
     job = running["job"]
     job.heartbeat()
     if not job.done():
-        _show_progress(job)
-        preparing = job.progress().stage == PREPARING
+        preparing = _show_progress(job).stage == PREPARING  # the button names the stage the bar shows
         if st.button(t("siting_cancel_preparing" if preparing else "siting_cancel"), key="siting_cancel"):
             job.cancel()
             job.wait(10)
@@ -193,8 +194,7 @@ if st.button(t("siting_run"), type="primary"):
             status.update(label=t("siting_failed"), state="error")
             show_error(err)
 if st.session_state.get("siting_job") is not None:  # only then: the fragment reruns twice a second
-    _solve_progress()
-if st.session_state.get("siting_job") is not None:
+    _solve_progress()  # a finished job reruns the page from here
     st.stop()  # the plan is drawn once the solve ends
 if st.session_state.get("siting_error") is not None:
     err = st.session_state.pop("siting_error")

@@ -85,7 +85,9 @@ def test_batch_on_two_worker_processes_equals_one_process_on_the_whole_network(c
     result = run_batch(network, areas, demand, facilities, types, TIERS, SPEED_KMH, workers=2,
                        memory_limit="1GiB", progress=False)
     assert result.failed.empty
-    assert result.runs["worker_pid"].nunique() == 2  # both workers took areas
+    # every area ran in a worker process; which worker takes how many is Dask's choice (on a busy
+    # machine one worker may take all four before the other asks)
+    assert len(result.runs) == len(areas) and (result.runs["worker_pid"] != os.getpid()).all()
     assert_same_as_reference(result, reference, types)
     # the border matters: some residents' nearest facility lies in another area
     outside = 0

@@ -16,6 +16,7 @@ from planning.base.settings import MapSettings, load_map_settings, save_map_sett
 from planning.base.text import pick, ui_text
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
 from planning.outputs.maps.basemaps import BASEMAPS, BaseMap, resolve_basemap
+from planning.outputs.maps.inert import make_inert
 
 
 def show_map(
@@ -38,7 +39,7 @@ def show_map(
     height
         Map height in pixels.
     """
-    localize(m, streamlit_vendor_url(st.get_option("server.baseUrlPath") or ""))
+    localize(make_inert(m), streamlit_vendor_url(st.get_option("server.baseUrlPath") or ""))
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects))
 
 

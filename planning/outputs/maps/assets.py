@@ -14,13 +14,12 @@ import base64
 import mimetypes
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import branca.element
 import folium
 
 from planning.base.errors import PlanningError
+from planning.outputs.maps.inert import make_inert, map_elements
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 STATIC_DIR = VENDOR_DIR.parent
@@ -63,12 +62,6 @@ def streamlit_vendor_url(base_url_path: str = "") -> str:
     return "/" + "/".join(part for part in (prefix, STREAMLIT_VENDOR_PATH) if part)
 
 
-def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:
-    yield element
-    for child in element._children.values():
-        yield from _walk(child)
-
-
 def _local_links(links: list[tuple[str, str]], base_url: str) -> list[tuple[str, str]]:
     local: dict[str, str] = {}
     for name, url in links:
@@ -99,7 +92,7 @@ def localize(m: folium.Map, base_url: str) -> folium.Map:
     PlanningError
         ``map_asset_unknown`` when an element asks for an asset that has no local copy.
     """
-    for element in _walk(m):
+    for element in map_elements(m):
         if isinstance(element, folium.elements.JSCSSMixin):
             element.default_js = _local_links(element.default_js, base_url)
             element.default_css = _local_links(element.default_css, base_url)
@@ -148,7 +141,7 @@ def standalone_html(m: folium.Map) -> str:
     (if a base map is chosen) still come from their servers, and a Tianditu key in the tile
     URLs travels with the file. The map's asset links are changed in place.
     """
-    localize(m, _INLINE_MARK)
+    localize(make_inert(m), _INLINE_MARK)
     return _inline_html(m.get_root().render())
 
 

@@ -407,12 +407,14 @@ def write_coverage_gpkg(path: Path, result, communities, types) -> None:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def coverage_files(_area: Area, area_id: str) -> tuple[bytes, bytes]:
     """(GeoPackage bytes, per-community CSV bytes) of the coverage for download."""
+    from planning.outputs.cells import csv_text
+
     result = coverage(_area, area_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "coverage.gpkg"
         write_coverage_gpkg(path, result, _area.communities, list(catalogue().values()))
         gpkg = path.read_bytes()
-    return gpkg, export_numbers(result.by_community).to_csv(index=False).encode("utf-8-sig")
+    return gpkg, csv_text(export_numbers(result.by_community)).to_csv(index=False).encode("utf-8-sig")
 
 
 _LAYER_FILES: dict[str, bytes] = {}

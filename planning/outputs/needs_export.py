@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from planning.base.needs import load_need_types, load_text_themes
 from planning.base.text import catalogue
 from planning.io.write import atomic_output, write_bytes
+from planning.outputs.cells import text_not_formulas
 
 
 @dataclass
@@ -89,10 +90,7 @@ def needs_xlsx(tables: NeedsTables, lang: str = "zh") -> bytes:
         sheet.append([str(c) for c in frame.columns])
         for row in frame.itertuples(index=False):
             sheet.append([_cell(v) for v in row])
-        for cells in sheet.iter_rows(min_row=2):
-            for cell in cells:
-                if isinstance(cell.value, str) and cell.data_type == "f":
-                    cell.data_type = "s"  # residents' text is never a formula
+        text_not_formulas(sheet)  # residents' text is never a formula
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"

@@ -18,6 +18,7 @@ import pandas as pd
 from planning.base.errors import PlanningError
 from planning.base.formatting import export_numbers
 from planning.io.write import atomic_folder, atomic_output
+from planning.outputs.cells import csv_text
 from planning.outputs.exports import community_wide, write_coverage_layers
 from planning.outputs.fields import field_aliases, write_field_aliases
 from planning.outputs.formats import EXPORT_FORMATS
@@ -133,10 +134,11 @@ def write_csv(directory: str | Path, content: ReportContent, inputs=()) -> list[
     """``<table>.csv`` for every report table (the Excel sheets), numbers unformatted; returns the files.
 
     Numeric columns stay numeric: a walking time beyond 60 minutes or a share that cannot be
-    computed is an empty cell, never ``inf`` or ``nan``.
+    computed is an empty cell, never ``inf`` or ``nan``. A name a spreadsheet would run as a formula
+    starts with ``'`` (:func:`planning.outputs.cells.csv_text`).
     """
     tables = content.sheets()
     with atomic_folder(directory, inputs) as work:
         for table in tables:
-            _plain(table.frame, table.kinds).to_csv(work / f"{table.key}.csv", index=False, encoding="utf-8-sig")
+            csv_text(_plain(table.frame, table.kinds)).to_csv(work / f"{table.key}.csv", index=False, encoding="utf-8-sig")
     return [Path(directory) / f"{table.key}.csv" for table in tables]

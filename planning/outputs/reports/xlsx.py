@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from planning.outputs.cells import text_not_formulas
 from planning.outputs.reports.content import ReportContent, label
 
 NUMBER_FORMATS = {"int": "#,##0", "pct": "0.0%", "minutes": "0.0", "yuan": "#,##0", "coord": "0.000000"}
@@ -69,6 +70,7 @@ def render_xlsx(content: ReportContent) -> bytes:
         sheet.append([str(c) for c in table.frame.columns])
         for row in table.frame.itertuples(index=False):
             sheet.append([_value(v, kind) for v, kind in zip(row, kinds)])
+        text_not_formulas(sheet)  # a 社区 or plan name beginning with "=" is text, never a formula
         for i, (column, kind) in enumerate(zip(table.frame.columns, kinds), start=1):
             letter = get_column_letter(i)
             sheet[f"{letter}1"].font = Font(bold=True)

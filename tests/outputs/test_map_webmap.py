@@ -18,6 +18,7 @@ from planning.outputs.maps.layers import (
     MapLabels,
     coverage_class,
     coverage_legend_rows,
+    feature_collection,
     to_map_coords,
     view_tolerance_deg,
 )
@@ -45,6 +46,23 @@ def _children(m: folium.Map, kind: type) -> list:
 
 def _geojson(m: folium.Map, name: str) -> dict:
     return next(g for g in _children(m, folium.GeoJson) if g.layer_name == name).data
+
+
+def test_map_features_are_geopandas_own_without_the_boxes(layers):
+    """The fast GeoJSON the map embeds equals geopandas' conversion, for polygons, multipolygons, lines and
+    points, with a missing value as null and any row labels."""
+    communities = layers.communities.assign(covered_share=layers.communities["covered_share"].astype(float))
+    communities.loc[communities.index[0], "covered_share"] = np.nan
+    communities.loc[communities.index[1], "geometry"] = shapely.MultiPolygon(
+        [communities.geometry.iloc[1], communities.geometry.iloc[2].buffer(-1)])
+    for layer in (communities.set_index(communities.index * 7 + 3), layers.isochrones, layers.facilities,
+                  gpd.GeoDataFrame({"name": ["路"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=4326)):
+        shown = to_map_coords(layer, "wgs84", 1e-5, 6)
+        theirs = json.loads(json.dumps(shown.__geo_interface__))
+        theirs.pop("bbox")
+        for feature in theirs["features"]:
+            feature.pop("bbox")
+        assert feature_collection(shown) == theirs
 
 
 def test_every_community_is_drawn_in_its_coverage_colour(layers):

@@ -5,8 +5,10 @@ so both show the same classes in the same colours.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -149,6 +151,22 @@ def to_map_coords(
         geoms = shapely.transform(geoms, _gcj02)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
     return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+
+
+def feature_collection(layer: gpd.GeoDataFrame) -> dict[str, Any]:
+    """A layer from :func:`to_map_coords` as a GeoJSON FeatureCollection, each feature with its row
+    label as ``id`` (folium keys styles by it) and missing values as null.
+
+    The same features as ``layer.__geo_interface__`` less the bounding boxes, made by GEOS's GeoJSON
+    writer: folium given a GeoDataFrame projects it again and converts it row by row in Python, about
+    five times slower on a street office's 社区.
+    """
+    properties = layer.drop(columns=layer.geometry.name)
+    records = properties.astype(object).where(properties.notna(), None).to_dict("records")
+    geometries = shapely.to_geojson(layer.geometry.values)
+    return {"type": "FeatureCollection", "features": [
+        {"id": str(i), "type": "Feature", "properties": p, "geometry": json.loads(g) if g is not None else None}
+        for i, p, g in zip(layer.index, records, geometries)]}
 
 
 def coverage_class(covered_share: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from planning.io.coords import gcj02_to_wgs84
 from planning.outputs.maps.basemaps import NO_BASEMAP, BaseMap
-from planning.outputs.maps.layers import to_map_coords
+from planning.outputs.maps.layers import feature_collection, to_map_coords
 from planning.outputs.maps.webmap import _new_map
 
 # one colour per need type, in the catalogue's order (Leaflet marker colours and heat-map tints)
@@ -34,7 +34,7 @@ def pin_map(outline: Mapping[str, Any], bounds: Sequence[float], pin: tuple[floa
     if features:
         layer = to_map_coords(gpd.GeoDataFrame.from_features(features, crs=4326)[["name", "geometry"]],
                               basemap.datum, 0.0, 6)
-        folium.GeoJson(layer, name="社区", style_function=lambda f: {"fillColor": "#9ecae1", "fillOpacity": 0.25,
+        folium.GeoJson(feature_collection(layer), name="社区", style_function=lambda f: {"fillColor": "#9ecae1", "fillOpacity": 0.25,
                                                                      "color": "#3182bd", "weight": 2},
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
     if pin is not None:

@@ -29,6 +29,7 @@ from planning.outputs.maps.layers import (
     coverage_class,
     coverage_legend_rows,
     decimals_for,
+    feature_collection,
     isochrone_colors,
     to_map_coords,
     view_tolerance_deg,
@@ -263,7 +264,7 @@ def _add_communities(m: folium.Map, layer: gpd.GeoDataFrame, labels: MapLabels) 
     data["covered_pct"] = data["covered_share"].map(share_text)  # the same 42.7% as the tables; "—" if unknown
     data["name"] = data["name"].astype(str).map(escape)  # Leaflet shows tooltips as HTML; a name is text
     folium.GeoJson(
-        data[["name", "covered_pct", "fill", "geometry"]],
+        feature_collection(data[["name", "covered_pct", "fill", "geometry"]]),
         name=labels.communities,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"], "fillOpacity": 0.6, "color": "#444", "weight": 1,
@@ -277,7 +278,7 @@ def _add_isochrones(m: folium.Map, layer: gpd.GeoDataFrame, labels: MapLabels) -
     for minutes in sorted(colours, reverse=True):
         colour = colours[minutes]
         folium.GeoJson(
-            layer.loc[layer["minutes"] == minutes, ["minutes", "geometry"]],
+            feature_collection(layer.loc[layer["minutes"] == minutes, ["minutes", "geometry"]]),
             name=f"{labels.isochrones} {minutes:g} {labels.minutes}",
             style_function=lambda f, c=colour: {"fillColor": c, "fillOpacity": 0.15, "color": c, "weight": 2},
             interactive=False,

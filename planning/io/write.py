@@ -15,7 +15,9 @@ Missing parent folders are created.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -169,6 +171,24 @@ def write_bytes(path: str | Path, data: bytes, inputs: Inputs = (), *, replace: 
 def write_text(path: str | Path, text: str, inputs: Inputs = (), *, replace: bool = True) -> Path:
     """Write UTF-8 ``text`` to ``path`` completely or not at all; returns the path."""
     return write_bytes(path, text.encode("utf-8"), inputs, replace=replace)
+
+
+def upload_name(name: str) -> str:
+    """A browser's name for an uploaded file as a plain file name: its last part only (a crafted
+    upload may name ``../../app.py``), without control characters; ``upload`` when nothing is left."""
+    last = re.split(r"[\\/]", str(name))[-1]
+    clean = "".join(c for c in last if ord(c) >= 32).strip()[:200]
+    return "upload" if clean in ("", ".", "..") else clean
+
+
+def keep_upload(folder: str | Path, name: str, data: bytes) -> Path:
+    """``data`` kept as ``folder/<content hash>/<upload_name(name)>`` (a file kept once is not written
+    again); the path returned always lies inside ``folder``."""
+    root = Path(folder).resolve()
+    path = root / hashlib.sha256(data).hexdigest()[:12] / upload_name(name)
+    if not path.exists():
+        write_bytes(path, data)
+    return path
 
 
 def writer_error(exc: BaseException, out: Path) -> PlanningError | None:

@@ -59,8 +59,30 @@ def test_an_upload_with_several_layers_asks_which_one(home, tmp_path):
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].set_value(("团城山.graphml", gzip.decompress(MISSION_TOWN.read_bytes()), "application/xml"))
     at.file_uploader[1].set_value(("区划.gpkg", path.read_bytes(), "application/geopackage+sqlite3")).run()
-    choice = next(s for s in at.selectbox if "区划.gpkg" in s.label)
+    choice = next(s for s in at.selectbox if "区划" in s.label)  # the file name, as Markdown-escaped text
     assert choice.options == ["街道", "社区"]
+
+
+def test_an_upload_named_like_a_path_is_kept_inside_the_sessions_upload_folder(home, tmp_path, monkeypatch):
+    """Streamlit passes the browser's file name on as it came; a crafted upload named ``../../x`` wrote
+    two folders above the session's upload folder (as the server's user, anywhere it could write)."""
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the page's upload folder: temp/planning-upload-*
+    path = tmp_path / "区划.gpkg"
+    box = shapely.box(114.9, 30.1, 115.2, 30.3)
+    for layer in ("街道", "社区"):
+        gpd.GeoDataFrame({"name": [layer]}, geometry=[box], crs=4326).to_file(path, layer=layer)
+    at = _app()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[1].set_value(("../../逃逸.gpkg", path.read_bytes(), "application/geopackage+sqlite3")).run()
+    assert not at.exception, at.exception
+    (upload_folder,) = temp.glob("planning-upload-*")
+    kept = [p for p in tmp_path.rglob("*逃逸*")]
+    assert len(kept) == 1 and kept[0].parent.parent == upload_folder
+    assert next(s for s in at.selectbox if "逃逸" in s.label).options == ["街道", "社区"]  # and it was read
 
 
 def test_a_saved_areas_coverage_is_kept_on_disk_under_what_the_area_is_made_of(home):

@@ -2,7 +2,6 @@
 name; see which layers are the office's own and which were derived, and by which rule."""
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ from planning.app.common import (
     labels,
     lang,
     layers_file,
+    markdown_literal,
     planning_errors,
     show_notes,
     t,
@@ -32,6 +32,7 @@ from planning.base.formatting import UNKNOWN, count_text
 from planning.base.paths import areas_dir
 from planning.base.text import pick
 from planning.io.layers import file_layers
+from planning.io.write import keep_upload, upload_name
 from planning.outputs.reports.content import osm_features_table
 
 COORD_SYSTEMS = ("auto", "wgs84", "gcj02", "bd09")
@@ -50,15 +51,6 @@ st.title(t("page_area"))
 st.caption(t("area_intro"))
 if "area_flash" in st.session_state:
     st.success(st.session_state.pop("area_flash"))
-
-
-def _kept(upload, folder: Path) -> Path:
-    """An uploaded file written to ``folder`` under its own name (the area copies it when saved)."""
-    path = folder / hashlib.sha256(upload.getvalue()).hexdigest()[:12] / upload.name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(upload.getvalue())
-    return path
 
 
 def _upload_folder() -> Path:
@@ -104,10 +96,11 @@ elif source == "upload":
     layers: dict[str, str | None] = {}
     for role, key, suffixes in UPLOADS:
         upload = st.file_uploader(t(key), type=suffixes, key=f"upload_{role}")
-        files[role] = _kept(upload, folder) if upload is not None else None
+        files[role] = keep_upload(folder, upload.name, upload.getvalue()) if upload is not None else None
         choices = file_layers(files[role]) if files[role] is not None and role != "source" else []
         if len(choices) > 1:
-            layers[role] = st.selectbox(t("area_layer_of", file=upload.name), choices, key=f"layer_{role}")
+            layers[role] = st.selectbox(t("area_layer_of", file=markdown_literal(upload_name(upload.name))), choices,
+                                        key=f"layer_{role}")
     coord = st.selectbox(t("area_coord"), COORD_SYSTEMS, format_func=labels(COORD_SYSTEMS, lambda k: t(f"coord_{k}")),
                          help=t("area_coord_help"))
     ftype = st.selectbox(t("area_facility_type"), [None, *catalogue()],

@@ -50,11 +50,16 @@ def test_a_link_to_an_area_that_is_gone_falls_back_to_the_demo(home):
     assert any("新街口" in h for h in _headers(at))
 
 
-def test_an_upload_with_several_layers_asks_which_one(home, tmp_path):
-    path = tmp_path / "区划.gpkg"
+def _two_layer_gpkg(path):
+    """A GeoPackage with two layers, 街道 and 社区."""
     box = shapely.box(114.9, 30.1, 115.2, 30.3)
     for layer in ("街道", "社区"):
         gpd.GeoDataFrame({"name": [layer]}, geometry=[box], crs=4326).to_file(path, layer=layer)
+    return path
+
+
+def test_an_upload_with_several_layers_asks_which_one(home, tmp_path):
+    path = _two_layer_gpkg(tmp_path / "区划.gpkg")
     at = _app()
     at.radio[0].set_value("upload").run()
     at.file_uploader[0].set_value(("团城山.graphml", gzip.decompress(MISSION_TOWN.read_bytes()), "application/xml"))
@@ -71,10 +76,7 @@ def test_an_upload_named_like_a_path_is_kept_inside_the_sessions_upload_folder(h
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the page's upload folder: temp/planning-upload-*
-    path = tmp_path / "区划.gpkg"
-    box = shapely.box(114.9, 30.1, 115.2, 30.3)
-    for layer in ("街道", "社区"):
-        gpd.GeoDataFrame({"name": [layer]}, geometry=[box], crs=4326).to_file(path, layer=layer)
+    path = _two_layer_gpkg(tmp_path / "区划.gpkg")
     at = _app()
     at.radio[0].set_value("upload").run()
     at.file_uploader[1].set_value(("../../逃逸.gpkg", path.read_bytes(), "application/geopackage+sqlite3")).run()

@@ -11,9 +11,8 @@ elements hold, just before the map is rendered: the text reads the same, and Jin
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from collections.abc import Iterator
+from typing import Any
 
 import branca.element
 import folium
@@ -33,7 +32,7 @@ def _inert(value: Any) -> Any:
     if isinstance(value, dict):
         # a GeoJSON geometry's coordinates are numbers only: not walked (they are most of the data)
         return {k: v if k == "coordinates" else _inert(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):  # a named tuple or another sequence type is not rebuilt
         if all(isinstance(v, (int, float)) for v in value):
             return value
         return type(value)(_inert(v) for v in value)

@@ -158,8 +158,8 @@ def feature_collection(layer: gpd.GeoDataFrame) -> dict[str, Any]:
     label as ``id`` (folium keys styles by it) and missing values as null.
 
     The same features as ``layer.__geo_interface__`` less the bounding boxes, made by GEOS's GeoJSON
-    writer: folium given a GeoDataFrame projects it again and converts it row by row in Python, about
-    five times slower on a street office's 社区.
+    writer: folium given a GeoDataFrame projects it again and converts it row by row in Python (the
+    demo's 社区: 17 ms that way, 3 ms this way).
     """
     properties = layer.drop(columns=layer.geometry.name)
     records = properties.astype(object).where(properties.notna(), None).to_dict("records")

@@ -34,8 +34,9 @@ def pin_map(outline: Mapping[str, Any], bounds: Sequence[float], pin: tuple[floa
     if features:
         layer = to_map_coords(gpd.GeoDataFrame.from_features(features, crs=4326)[["name", "geometry"]],
                               basemap.datum, 0.0, 6)
-        folium.GeoJson(feature_collection(layer), name="社区", style_function=lambda f: {"fillColor": "#9ecae1", "fillOpacity": 0.25,
-                                                                     "color": "#3182bd", "weight": 2},
+        folium.GeoJson(feature_collection(layer), name="社区",
+                       style_function=lambda f: {"fillColor": "#9ecae1", "fillOpacity": 0.25, "color": "#3182bd",
+                                                 "weight": 2},
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
     if pin is not None:
         point = to_map_coords(gpd.GeoDataFrame(geometry=gpd.points_from_xy([pin[0]], [pin[1]]), crs=4326),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ import pytest
 
 from tests.app.test_app_pages import _app, env  # noqa: F401 (env is a fixture)
 from tests.support.browser import needs_chromium
-from tests.support.data import ROOT
+from tests.support.data import ROOT, seed_demo_cache
 
 _FIRST_PAGE = """
 import sys
@@ -53,9 +52,7 @@ OTHER_PAGES_ONLY = ("optimize.siting", "pulp", "highspy", "sqlalchemy", "scenari
 @pytest.fixture
 def home_with_demo(tmp_path, monkeypatch, demo_area):
     """A user folder holding the derived demo area (as after the first start), for a fresh process."""
-    from planning.base import paths
-
-    shutil.copytree(paths.cache_dir(), tmp_path / "home" / "cache")
+    seed_demo_cache(tmp_path / "home")
     monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -112,11 +109,9 @@ def test_coverage_downloads_are_written_on_click_and_open(tmp_path, demo_area):
     import geopandas as gpd
     import pandas as pd
 
-    from planning.base import paths
     from tests.support.browser import chromium, settle, streamlit_server
 
-    home = tmp_path / "home"
-    shutil.copytree(paths.cache_dir(), home / "cache")  # the derived demo area
+    home = seed_demo_cache(tmp_path / "home")
     server_env = {**os.environ, "PLANNING_HOME": str(home), "PLANNING_DB": str(tmp_path / "votes.sqlite")}
     server_env.pop("DATABASE_URL", None)
     with streamlit_server(server_env) as url, chromium() as browser:

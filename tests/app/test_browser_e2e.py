@@ -13,15 +13,16 @@ import pytest
 from scenarios.scenario import save_scenario
 from scenarios.voting import VotingService
 from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
-from tests.support.data import OUTPUT
+from tests.support.data import OUTPUT, seed_demo_cache
 from tests.support.voting import SECRET, make_scenario
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def app_env(tmp_path_factory):
+def app_env(tmp_path_factory, demo_area):
     tmp = tmp_path_factory.mktemp("app")
+    seed_demo_cache(tmp / "home")
     env = {**os.environ, "PLANNING_HOME": str(tmp / "home"), "PLANNING_DB": str(tmp / "votes.sqlite")}
     env.pop("DATABASE_URL", None)
     files = [save_scenario(make_scenario("方案甲 养老优先", ["s1", "s2"], 0.5), tmp / "home" / "scenarios"),

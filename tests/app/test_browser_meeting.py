@@ -27,7 +27,7 @@ from tests.support.browser import (
     offline_context,
     settle,
 )
-from tests.support.data import OUTPUT
+from tests.support.data import OUTPUT, seed_demo_cache
 from tests.support.voting import SECRET, make_scenario
 
 pytestmark = needs_chromium
@@ -44,9 +44,12 @@ def browser():
 
 
 def _environment(tmp) -> tuple[dict, list]:
+    """The server's environment (the session's derived demo area seeded: callers use ``demo_area``) and
+    two saved plans."""
     import os
 
-    env = {**os.environ, "PLANNING_HOME": str(tmp / "home"), "PLANNING_DB": str(tmp / "votes.sqlite")}
+    home = seed_demo_cache(tmp / "home")
+    env = {**os.environ, "PLANNING_HOME": str(home), "PLANNING_DB": str(tmp / "votes.sqlite")}
     env.pop("DATABASE_URL", None)
     files = [save_scenario(make_scenario(HOSTILE_PLAN, ["s1", "s2"], 0.5), tmp / "home" / "scenarios"),
              save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "home" / "scenarios")]
@@ -54,7 +57,7 @@ def _environment(tmp) -> tuple[dict, list]:
 
 
 @pytest.fixture(scope="module")
-def meeting(tmp_path_factory):
+def meeting(tmp_path_factory, demo_area):
     """A running app whose database has the organiser secret set; (url, service, scenario files)."""
     tmp = tmp_path_factory.mktemp("meeting")
     env, files = _environment(tmp)
@@ -87,7 +90,7 @@ def _visible(page) -> str:
     return page.locator("body").inner_text()
 
 
-def test_the_organiser_secret_is_set_with_the_token_the_server_prints(tmp_path, browser):
+def test_the_organiser_secret_is_set_with_the_token_the_server_prints(tmp_path, browser, demo_area):
     env, _ = _environment(tmp_path)
     with app_server(env) as (url, printed):
         page = browser.new_page(viewport={"width": 1280, "height": 900})

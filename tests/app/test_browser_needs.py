@@ -15,7 +15,7 @@ from scenarios.needs import survey_area
 from scenarios.voting.links import survey_url
 from scenarios.voting.needs import NeedsService
 from tests.support.browser import chromium, needs_chromium, offline_context, settle, streamlit_server
-from tests.support.data import OUTPUT
+from tests.support.data import OUTPUT, seed_demo_cache
 from tests.support.voting import SECRET
 
 pytestmark = needs_chromium
@@ -26,6 +26,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 @pytest.fixture(scope="module")
 def survey(tmp_path_factory, demo_area):
     tmp = tmp_path_factory.mktemp("needs-app")
+    seed_demo_cache(tmp / "home")
     env = {**os.environ, "PLANNING_HOME": str(tmp / "home"), "PLANNING_DB": str(tmp / "needs.sqlite")}
     env.pop("DATABASE_URL", None)
     service = NeedsService.connect(str(tmp / "needs.sqlite"))

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 
 from optimize.background import ABANDON_AFTER_S
-from planning.base import paths
 from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
-from tests.support.data import ROOT
+from tests.support.data import ROOT, seed_demo_cache
 
 pytestmark = needs_chromium
 
@@ -55,7 +53,7 @@ def _elapsed(page) -> int:
 @pytest.mark.timeout(600)
 def test_progress_counts_up_by_itself_and_cancel_keeps_the_plan_not_proven_optimal(tmp_path, demo_area):
     home = tmp_path / "home"
-    shutil.copytree(paths.cache_dir(), home / "cache")  # the derived demo area
+    seed_demo_cache(home)
     (tmp_path / "slow_app.py").write_text(_SLOW_APP, encoding="utf-8")
     env = {**os.environ, "PLANNING_HOME": str(home), "PLANNING_DB": str(tmp_path / "votes.sqlite"),
            "PYTHONPATH": str(ROOT)}

@@ -18,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from scenarios.scenario import save_scenario
 from scenarios.voting import VotingService
 from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
-from tests.support.data import OUTPUT
+from tests.support.data import OUTPUT, seed_demo_cache
 from tests.support.display_checks import LEGACY_NAME, legacy_p_median_plan, meaningless
 from tests.support.voting import SECRET
 
@@ -33,8 +33,8 @@ RECORD_CANVAS_TEXT = """(() => {
 
 
 @pytest.fixture(scope="module")
-def app_env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("display")
+def app_env(tmp_path_factory, demo_area):
+    tmp = seed_demo_cache(tmp_path_factory.mktemp("display"))
     env = {**os.environ, "PLANNING_HOME": str(tmp), "PLANNING_DB": str(tmp / "votes.sqlite")}
     env.pop("DATABASE_URL", None)
     save_scenario(legacy_p_median_plan(), tmp / "scenarios")

@@ -25,7 +25,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.browser import chromium, needs_chromium, streamlit_server
 from tests.support.browser import settle as settle_within
-from tests.support.data import BEIJING_PBF, OUTPUT
+from tests.support.data import BEIJING_PBF, OUTPUT, seed_demo_cache
 from tests.support.office_files import COMMUNITIES, write_office_files
 
 pytestmark = needs_chromium
@@ -37,8 +37,8 @@ def settle(page) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    home = tmp_path_factory.mktemp("own-area-home")
+def env(tmp_path_factory, demo_area):
+    home = seed_demo_cache(tmp_path_factory.mktemp("own-area-home"))
     environment = {**os.environ, "PLANNING_HOME": str(home), "PLANNING_DB": str(home / "votes.sqlite")}
     environment.pop("DATABASE_URL", None)
     return environment

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 
 import pytest
 from openpyxl import load_workbook
 
-from planning.base import paths
 from scenarios.scenario import save_scenario, with_tasks
 from scenarios.voting import VotingService
 from tests.support.browser import chromium, needs_chromium, settle, streamlit_server
-from tests.support.data import OUTPUT
+from tests.support.data import OUTPUT, seed_demo_cache
 from tests.support.plans import demo_plan
 from tests.support.printing import needs_poppler, pdf_fonts, pdf_text
 from tests.support.voting import SECRET
@@ -32,7 +30,7 @@ DATES = "6 月 1 日至 6 月 15 日"
 def app_env(tmp_path_factory, demo_area):
     tmp = tmp_path_factory.mktemp("print-app")
     home = tmp / "home"
-    shutil.copytree(paths.cache_dir(), home / "cache")  # the derived demo area: the server need not derive it again
+    seed_demo_cache(home)
     two = demo_plan(demo_area).model_copy(update={"name": "方案一 两处助餐点"})
     one = demo_plan(demo_area, p=1).model_copy(update={"name": "方案二 一处助餐点"})
     files = [save_scenario(with_tasks(two, {two.sites[0].id: TASKS}), home / "scenarios"),

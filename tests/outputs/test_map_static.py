@@ -42,6 +42,18 @@ def test_chinese_report_map_renders_without_missing_glyphs(layers):
     assert (OUTPUT / "static_map.png").stat().st_size > 50_000
 
 
+def test_names_and_titles_with_dollar_signs_are_drawn_as_text_not_tex(layers, tmp_path):
+    """matplotlib reads "$…$" as TeX math: a 社区 or plan named with a broken formula stopped the printed
+    map (and the PDF report) with a parse error, and "A$B$C" lost its dollar signs."""
+    names = [r"社区$\frac{1}{$", "A$B$C 社区", *layers.communities["name"].iloc[2:]]
+    communities = layers.communities.assign(name=names)
+    fig = draw_static_map(communities, LABELS, title=r"方案 $\sqrt{$ 一", facilities=layers.facilities)
+    fig.savefig(tmp_path / "dollars.png", dpi=60)  # raised ValueError (ParseSyntaxException) before
+    drawn = {t.get_text(): t for t in fig.findobj(Text)}
+    assert all(name in drawn and not drawn[name].get_parse_math() for name in names[:2])
+    assert not drawn[r"方案 $\sqrt{$ 一"].get_parse_math()
+
+
 def test_scale_bar_length_is_true_in_metres(layers):
     fig = draw_static_map(layers.communities, LABELS)
     ax = fig.axes[0]

@@ -183,8 +183,9 @@ def draw_static_map(
     names: list[Text] = []
     if len(areas) <= MAX_NAMED_COMMUNITIES:
         for point, name in zip(areas.representative_point(), areas["name"].astype(str)):
+            # a name is text: "$…$" in it is not TeX math (a bad formula would stop the report)
             names.append(ax.text(point.x, point.y, name, ha="center", va="center", fontsize=label_size,
-                                 family=family, color="#111", path_effects=_HALO, clip_on=True))
+                                 family=family, color="#111", path_effects=_HALO, clip_on=True, parse_math=False))
 
     ax.set_xlim(frame[0], frame[2])
     ax.set_ylim(frame[1], frame[3])
@@ -203,7 +204,7 @@ def draw_static_map(
                        framealpha=0.9, prop={"family": family, "size": 7})
     legend.get_title().set_family(family)
     if title:  # a figure title keeps its own room at the top however the layout fits the map's shape
-        fig.suptitle(title, family=family, fontsize="large")
+        fig.suptitle(title, family=family, fontsize="large", parse_math=False)  # a plan's name, as text
     fig._community_names = [(text, text.get_position(), weight)  # for tidy_names once the layout is final
                             for text, weight in zip(names, areas.area.to_numpy())]
     tidy_names(fig)

@@ -5,12 +5,14 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import dask
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from planning.areas.derive import edge_demand
@@ -19,8 +21,9 @@ from planning.coverage.residents import community_table, compute_coverage
 from planning.network.read import load_network
 from planning.outputs.batch import run_batch
 from planning.outputs.batch.cut import horizon_minutes
-from planning.outputs.batch.jobs import area_jobs, demand_by_area, prepare_city
-from planning.outputs.batch.runner import KEY_PREFIX
+from planning.outputs.batch.jobs import area_jobs, city_areas, demand_by_area, prepare_city
+from planning.outputs.batch.merge import merge_run
+from planning.outputs.batch.runner import KEY_PREFIX, run_jobs
 from planning.outputs.batch.task import run_area
 from tests.support.data import MISSION_TOWN
 
@@ -128,10 +131,11 @@ def test_an_area_cut_without_the_walking_buffer_gets_wrong_minutes(city, referen
 
 
 class KillOnce(WorkerPlugin):
-    """Kills its worker process when it starts area ``area``, once (a marker file remembers)."""
+    """Kills its worker process when it starts area ``area``, once (a marker file remembers), after
+    ``delay_s`` (time for the scheduler to drop the city's other copies)."""
 
-    def __init__(self, area: str, marker: str) -> None:
-        self.area, self.marker = area, marker
+    def __init__(self, area: str, marker: str, delay_s: float = 0.0) -> None:
+        self.area, self.marker, self.delay_s = area, marker, delay_s
 
     def transition(self, key, start, finish, **kwargs) -> None:
         if finish == "executing" and str(key).startswith(f"{KEY_PREFIX}{self.area}-"):
@@ -139,6 +143,7 @@ class KillOnce(WorkerPlugin):
                 os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
             except FileExistsError:
                 return
+            time.sleep(self.delay_s)
             os._exit(1)
 
 
@@ -152,6 +157,27 @@ def test_batch_survives_a_worker_killed_mid_run(city, reference, tmp_path):
                            scheduler=cluster.scheduler_address, retries=0, progress=False)
     assert marker.exists()  # a worker really died while running A3
     assert result.failed.empty
+    assert_same_as_reference(result, reference, types)
+
+
+def test_an_area_whose_worker_held_the_citys_last_copy_is_run_again_with_the_city_sent_again(city, reference,
+                                                                                          tmp_path):
+    """Dask's memory manager keeps one copy of scattered data once no waiting task needs more. One area
+    in flight at a time, the manager every 50 ms and the kill a second after A3 starts: the city's only
+    copy is on the worker that dies (before: A3 failed, "cancelled", and so did the areas after it)."""
+    network, areas, demand, facilities, types = city
+    marker = tmp_path / "killed"
+    located, _ = demand_by_area(demand, areas)
+    located = located.assign(community=located["area"])
+    shared = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
+    with dask.config.set({"distributed.scheduler.active-memory-manager.interval": "50ms"}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
+                         dashboard_address=None) as cluster, Client(cluster) as client:
+        client.register_plugin(KillOnce("A3", str(marker), delay_s=1.0))
+        run = run_jobs(client, shared, city_areas(areas, located), retries=0, in_flight=1, progress=False)
+    assert marker.exists() and run.failures.empty
+    assert run.n_resent >= 1  # the city was sent again, and A3 run again from it
+    result = merge_run(run, areas, None, types, TIERS, located.geometry)
     assert_same_as_reference(result, reference, types)
 
 

@@ -4,19 +4,22 @@ The city's shared layers go to every worker once (``client.scatter``, broadcast)
 then carries one area's polygon and residents and cuts the area's network there, so a worker
 holds one area's cut at a time. Tasks are submitted a bounded number in flight. A task that
 raises is retried (``retries``); a task whose worker dies is rescheduled by Dask on another
-worker. An area that still fails is never dropped: it comes back as a row of
-:attr:`BatchRun.failures`.
+worker. Dask keeps a single copy of scattered data once no waiting task needs more, so a worker
+that dies may take the city's last copy with it: the city is then sent again and the areas that
+needed it run again (at most :data:`MAX_RESENDS` times each). An area that still fails is never
+dropped: it comes back as a row of :attr:`BatchRun.failures`.
 """
 from __future__ import annotations
 
 import contextlib
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
 from planning.base.errors import PlanningError
@@ -25,6 +28,7 @@ from planning.outputs.batch.task import AreaFailure, AreaOutcome
 
 KEY_PREFIX = "batch-area-"
 PROBE_SECONDS = 5.0  # a scheduler that does not accept a connection in this time is not there
+MAX_RESENDS = 3  # times an area is run again after the worker holding the city's only copy died
 
 
 @dataclass
@@ -37,6 +41,7 @@ class BatchRun:
     outcomes: list[AreaOutcome]
     failures: pd.DataFrame
     n_workers: int
+    n_resent: int = 0  # areas run again because the worker holding the city's only copy died
 
 
 @contextlib.contextmanager
@@ -84,11 +89,17 @@ def check_scheduler(scheduler: str) -> None:
         raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
 
 
-def _failure(area: StreetOffice, exc: BaseException) -> dict:
+def _city_lost(future: Future, sent_with: Future) -> bool:
+    """Whether ``future`` was cancelled because the city copy it needed was lost with a worker."""
+    return future.status == "cancelled" and sent_with.status != "finished"
+
+
+def _failure(area: StreetOffice, exc: BaseException | None) -> dict:
     if isinstance(exc, AreaFailure):
         code, zh, en = exc.code, exc.zh, exc.en
-    else:  # a crash (bug, out of memory, worker killed too often): keep its reason
-        err = PlanningError("batch_area_crashed", area=area.name, reason=f"{type(exc).__name__}: {exc}"[:300])
+    else:  # a crash (bug, out of memory, worker killed too often, data lost): keep its reason
+        reason = f"{type(exc).__name__}: {exc}" if exc is not None else "cancelled: its worker or its data was lost"
+        err = PlanningError("batch_area_crashed", area=area.name, reason=reason[:300])
         code, zh, en = err.code, err.message("zh"), err.message("en")
     return {"area": area.code, "name": area.name, "error_code": code, "error_zh": zh, "error_en": en}
 
@@ -108,31 +119,47 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
     """
     n_threads = sum(client.nthreads().values()) or 1
     in_flight = in_flight or 2 * n_threads
-    shared = client.scatter(city, broadcast=True, hash=False)
+    shared = [client.scatter(city, broadcast=True, hash=False)]  # the city now on the workers (replaced if lost)
     source, token = iter(areas), uuid.uuid4().hex[:8]
-    waiting: dict[str, StreetOffice] = {}
+    waiting: dict[str, tuple[StreetOffice, Future]] = {}  # key → the area and the city copy it was sent with
+    resent: Counter[str] = Counter()
     finished = as_completed()
+
+    def submit(area: StreetOffice) -> None:
+        key = f"{KEY_PREFIX}{area.code}-{token}" + (f"-{resent[area.code]}" if resent[area.code] else "")
+        future = client.submit(run_city_area, shared[0], area, key=key, retries=retries, pure=False)
+        waiting[future.key] = (area, shared[0])
+        finished.add(future)
 
     def submit_next() -> None:
         area = next(source, None)
         if area is not None:
-            future = client.submit(run_city_area, shared, area, key=f"{KEY_PREFIX}{area.code}-{token}",
-                                   retries=retries, pure=False)
-            waiting[future.key] = area
-            finished.add(future)
+            submit(area)
 
     for _ in range(in_flight):
         submit_next()
     outcomes: list[AreaOutcome] = []
     failures = []
-    for future in tqdm(finished, total=len(areas), desc="街道 / areas", unit="area", disable=not progress):
-        area = waiting.pop(future.key)
-        if future.status == "finished":
-            outcomes.append(future.result())
-        else:
-            failures.append(_failure(area, future.exception()))
-        future.release()
-        submit_next()
-    shared.release()
+    with tqdm(total=len(areas), desc="街道 / areas", unit="area", disable=not progress) as bar:
+        for future in finished:
+            area, sent_with = waiting.pop(future.key)
+            if future.status == "finished":
+                outcomes.append(future.result())
+            elif _city_lost(future, sent_with) and resent[area.code] < MAX_RESENDS:
+                # Dask keeps one copy of scattered data once no waiting task needs more (its memory
+                # manager drops the others); when that copy's worker dies, the area cannot be rerun
+                # from it: send the city again (once per loss) and run the area again
+                if shared[0].status != "finished":
+                    shared[0] = client.scatter(city, broadcast=True, hash=False)
+                resent[area.code] += 1
+                future.release()
+                submit(area)
+                continue
+            else:
+                failures.append(_failure(area, future.exception()))
+            future.release()
+            bar.update()
+            submit_next()
+    shared[0].release()
     columns = ["area", "name", "error_code", "error_zh", "error_en"]
-    return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()))
+    return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()), sum(resent.values()))

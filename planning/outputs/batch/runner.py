@@ -119,7 +119,7 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
     """
     n_threads = sum(client.nthreads().values()) or 1
     in_flight = in_flight or 2 * n_threads
-    shared = [client.scatter(city, broadcast=True, hash=False)]  # the city now on the workers (replaced if lost)
+    shared = client.scatter(city, broadcast=True, hash=False)  # the city on the workers (sent again if lost)
     source, token = iter(areas), uuid.uuid4().hex[:8]
     waiting: dict[str, tuple[StreetOffice, Future]] = {}  # key → the area and the city copy it was sent with
     resent: Counter[str] = Counter()
@@ -127,8 +127,8 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
 
     def submit(area: StreetOffice) -> None:
         key = f"{KEY_PREFIX}{area.code}-{token}" + (f"-{resent[area.code]}" if resent[area.code] else "")
-        future = client.submit(run_city_area, shared[0], area, key=key, retries=retries, pure=False)
-        waiting[future.key] = (area, shared[0])
+        future = client.submit(run_city_area, shared, area, key=key, retries=retries, pure=False)
+        waiting[future.key] = (area, shared)
         finished.add(future)
 
     def submit_next() -> None:
@@ -149,8 +149,8 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
                 # Dask keeps one copy of scattered data once no waiting task needs more (its memory
                 # manager drops the others); when that copy's worker dies, the area cannot be rerun
                 # from it: send the city again (once per loss) and run the area again
-                if shared[0].status != "finished":
-                    shared[0] = client.scatter(city, broadcast=True, hash=False)
+                if shared.status != "finished":
+                    shared = client.scatter(city, broadcast=True, hash=False)
                 resent[area.code] += 1
                 future.release()
                 submit(area)
@@ -160,6 +160,6 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
             future.release()
             bar.update()
             submit_next()
-    shared[0].release()
+    shared.release()
     columns = ["area", "name", "error_code", "error_zh", "error_en"]
     return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()), sum(resent.values()))

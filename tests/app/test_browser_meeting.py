@@ -51,8 +51,8 @@ def _environment(tmp) -> tuple[dict, list]:
     home = seed_demo_cache(tmp / "home")
     env = {**os.environ, "PLANNING_HOME": str(home), "PLANNING_DB": str(tmp / "votes.sqlite")}
     env.pop("DATABASE_URL", None)
-    files = [save_scenario(make_scenario(HOSTILE_PLAN, ["s1", "s2"], 0.5), tmp / "home" / "scenarios"),
-             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), tmp / "home" / "scenarios")]
+    files = [save_scenario(make_scenario(HOSTILE_PLAN, ["s1", "s2"], 0.5), home / "scenarios"),
+             save_scenario(make_scenario("方案乙 医疗优先", ["s3", "s4"], 0.6), home / "scenarios")]
     return env, files
 
 

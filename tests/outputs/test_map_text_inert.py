@@ -24,6 +24,9 @@ from planning.outputs.maps.needs import add_needs_layers, pin_map
 from planning.outputs.maps.webmap import build_map
 
 
+BOXES = [shapely.box(118.78 + 0.01 * i, 32.04, 118.79 + 0.01 * i, 32.05) for i in range(4)]  # four 社区 in a row
+
+
 def _payloads(marker_dir, where: str) -> list[str]:
     """Three ways into Jinja, each leaving a word (``where``) only if it is drawn as text, and a command
     that would create ``marker_dir/where`` if it ran."""
@@ -41,9 +44,8 @@ def _words(where: str) -> list[str]:
 
 
 def _coverage_map(marker_dir) -> tuple[folium.Map, list[str]]:
-    boxes = [shapely.box(118.78 + 0.01 * i, 32.04, 118.79 + 0.01 * i, 32.05) for i in range(4)]
     communities = gpd.GeoDataFrame({"name": _payloads(marker_dir, "community"), "covered_share": [0.1, 0.5, 0.9, None]},
-                                   geometry=boxes, crs=4326)
+                                   geometry=BOXES, crs=4326)
     points = [shapely.Point(118.785 + 0.01 * i, 32.045) for i in range(4)]
     facilities = gpd.GeoDataFrame({"name": _payloads(marker_dir, "facility"), "type": "clinic"}, geometry=points,
                                   crs=4326)
@@ -52,15 +54,13 @@ def _coverage_map(marker_dir) -> tuple[folium.Map, list[str]]:
     labels = MapLabels(names[0], names[1], names[2], names[3], "未覆盖需求", "步行范围", "分钟", legend="图例")
     m = build_map(communities, labels, facilities=facilities, sites=sites,
                   type_names={"clinic": _payloads(marker_dir, "typename")[0]})
-    return m, [w for where in ("community", "facility", "site") for w in _words(where)] + ["label_expr", "label_block",
-                                                                                            "label_comment",
-                                                                                            "typename_expr"]
+    words = [w for where in ("community", "facility", "site", "label") for w in _words(where)]
+    return m, [*words, "typename_expr"]
 
 
 def _resident_map(marker_dir) -> folium.Map:
     """The resident's pin map: 社区 outlines with hostile names, and the pin's label."""
-    boxes = [shapely.box(118.78 + 0.01 * i, 32.04, 118.79 + 0.01 * i, 32.05) for i in range(4)]
-    outline = gpd.GeoDataFrame({"name": _payloads(marker_dir, "outline")}, geometry=boxes, crs=4326).__geo_interface__
+    outline = gpd.GeoDataFrame({"name": _payloads(marker_dir, "outline")}, geometry=BOXES, crs=4326).__geo_interface__
     m, _ = pin_map(outline, (118.78, 32.04, 118.82, 32.05), (118.785, 32.045), _payloads(marker_dir, "pin")[0])
     return m
 

@@ -8,7 +8,9 @@ gives every area task's compute interval on its worker, and the CPU seconds of t
 (which also hosts the scheduler) and of each worker are read before and after:
 
   prepare    residents by area, the city's shared layers (main process, serial)
-  send       from the call until the first area starts: the city broadcast to every worker
+  send       from the call until the first area starts: the city to every worker, either written
+             to one file every worker reads (what ``run_batch`` does on a local cluster) or
+             broadcast with ``client.scatter`` (what it does on a scheduler's workers); both run
   areas      first area start → last area end; per worker: busy seconds and idle share
   collect    last area end → the call returns (results received)
   merge      the city tables from the areas (main process, serial)
@@ -18,7 +20,7 @@ every compiled kernel on every worker (its wall time is printed as ``first_run_w
 
 Then a projection to more workers from these measurements (no new runs): each area's measured
 compute time plus the measured per-task overhead, handed out in submission order to the first
-free worker (as the runner does), with the serial steps as measured and the broadcast growing
+free worker (as the runner does), with the serial steps as measured and the sending growing
 linearly with the workers (fitted on 1 and 2). Two cities: this one (16 areas, so at most 16
 busy workers), and one of ``--city-areas`` areas whose costs are drawn from the measured ones.
 
@@ -44,8 +46,10 @@ def _cpu_s() -> float:
     return time.process_time()
 
 
-def run_once(network, areas, demand, facilities, types, workers: int, mclp_p: int | None) -> dict:
-    """One batch on ``workers`` processes, step by step, with the task stream."""
+def run_once(network, areas, demand, facilities, types, workers: int, mclp_p: int | None, send: str) -> dict:
+    """One batch on ``workers`` processes, step by step, with the task stream; ``send``: file or scatter."""
+    import tempfile
+
     from distributed import Client, LocalCluster, get_task_stream
 
     from planning.outputs.batch.jobs import city_areas, demand_by_area, prepare_city
@@ -53,7 +57,7 @@ def run_once(network, areas, demand, facilities, types, workers: int, mclp_p: in
     from planning.outputs.batch.runner import run_jobs
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+            Client(cluster) as client, tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
         client.run(warm_up_search)
         for timed_run in (False, True):  # the first run loads every kernel on every worker: timed apart
             worker_cpu0 = client.run(_cpu_s)
@@ -64,7 +68,8 @@ def run_once(network, areas, demand, facilities, types, workers: int, mclp_p: in
             jobs = city_areas(areas, by_area)
             t1 = time.time()
             with get_task_stream(client) as stream:
-                run = run_jobs(client, city, jobs, progress=False)
+                run = run_jobs(client, city, jobs, progress=False,
+                               via_folder=Path(folder) if send == "file" else None)
             t2 = time.time()
             result = merge_run(run, areas, None, types, (5.0, 10.0, 15.0), by_area.geometry)
             t3 = time.time()
@@ -78,7 +83,7 @@ def run_once(network, areas, demand, facilities, types, workers: int, mclp_p: in
     busy = tasks.groupby("worker")["seconds"].sum()
     span = last - first
     return {
-        "workers": workers, "areas": len(tasks), "failed": len(result.failed),
+        "send": send, "workers": workers, "areas": len(tasks), "failed": len(result.failed),
         "first_run_wall_s": first_wall_s, "wall_s": t3 - t0, "prepare_s": t1 - t0, "send_s": first - t1, "areas_s": span,
         "collect_s": t2 - last, "merge_s": t3 - t2,
         "task_sum_s": tasks["seconds"].sum(), "busy_max_s": busy.max(), "idle_share": 1 - busy.sum() / (span * workers),
@@ -143,6 +148,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one repeat")
     parser.add_argument("--project", default="1,2,4,16,64", help="worker counts to project to")
     parser.add_argument("--city-areas", type=int, default=256, help="areas of the larger projected city")
+    parser.add_argument("--send", default="file,scatter", help="how the city reaches the workers: file, scatter or both")
     args = parser.parse_args()
 
     from planning.areas.derive import edge_demand
@@ -152,21 +158,27 @@ def main() -> None:
     network, areas, facilities = grid_city(args.side, args.areas_per_side)
     demand = edge_demand(network, 0.19)
     types = resolve_types("clinic,meal_hall", load_catalogue())
-    rows = []
-    for workers in (1, 2):
-        runs = [run_once(network, areas, demand, facilities, types, workers, args.mclp_p)
-                for _ in range(1 if args.quick else args.repeats)]
-        rows.append(min(runs, key=lambda r: r["wall_s"]))
-    table = pd.DataFrame(rows)
     ceiling = machine_speedup()
     print(f"\nBatch on {network.n_nodes:,} nodes, {len(areas)} areas, "
           f"{'coverage + MCLP p=%d' % args.mclp_p if args.mclp_p else 'coverage only'}; load average before "
-          f"{load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
-    shown = table.drop(columns=["task_seconds"]).set_index("workers").T
-    print(shown.round(3).to_string())
+          f"{load_before[0]:.2f} ({os.cpu_count()} cores); 1 → 2 processes of pure CPU work here: {ceiling:.2f}×")
+    for send in args.send.split(","):
+        rows = []
+        for workers in (1, 2):
+            runs = [run_once(network, areas, demand, facilities, types, workers, args.mclp_p, send)
+                    for _ in range(1 if args.quick else args.repeats)]
+            rows.append(min(runs, key=lambda r: r["wall_s"]))
+        report(pd.DataFrame(rows), [int(w) for w in args.project.split(",")], args.city_areas)
+    print(f"\nload average after {os.getloadavg()[0]:.2f}")
+
+
+def report(table: pd.DataFrame, worker_counts: list[int], city_areas: int) -> None:
+    """One sending method's table, its reading, and its projection."""
     one, two = table.iloc[0], table.iloc[1]
-    print(f"\nspeed-up 1 → 2 workers: {one.wall_s / two.wall_s:.2f}× (this machine, 1 → 2 processes of pure CPU work: "
-          f"{ceiling:.2f}×)")
+    print(f"\n== the city sent by {one.send} ==")
+    shown = table.drop(columns=["task_seconds", "send"]).set_index("workers").T
+    print(shown.round(3).to_string())
+    print(f"\nspeed-up 1 → 2 workers: {one.wall_s / two.wall_s:.2f}×")
     print(f"  the area tasks alone: {one.areas_s / two.areas_s:.2f}× "
           f"(idle share on 2 workers {two.idle_share:.0%}: the last areas run alone)")
     serial = one.prepare_s + one.collect_s + one.merge_s
@@ -177,11 +189,10 @@ def main() -> None:
           f"(client + scheduler) {two.main_cpu_s:.2f} over {two.wall_s:.2f} s of wall time on 2 workers — "
           f"at least {(two.worker_cpu_s + two.main_cpu_s) / min(2, os.cpu_count() or 1):.2f} s on "
           f"{min(2, os.cpu_count() or 1)} cores")
-    proj = project(table, [int(w) for w in args.project.split(",")], args.city_areas)
+    proj = project(table, worker_counts, city_areas)
     print("\nProjection from these measurements (list scheduling of the measured area times; serial steps as "
-          "measured; broadcast linear in the workers):")
+          "measured; sending linear in the workers, as fitted on 1 and 2):")
     print(proj.round(2).to_string(index=False))
-
 
 if __name__ == "__main__":
     main()

@@ -181,6 +181,28 @@ def test_an_area_whose_worker_held_the_citys_last_copy_is_run_again_with_the_cit
     assert_same_as_reference(result, reference, types)
 
 
+def test_a_local_clusters_city_goes_through_one_file_and_a_dead_worker_takes_nothing_with_it(city, reference,
+                                                                                            tmp_path):
+    """The same kill as above with the city in a file every worker reads: no copy of it lives only on
+    the worker that dies, so the area runs again on a worker that reads the file, and nothing is resent."""
+    network, areas, demand, facilities, types = city
+    marker, folder = tmp_path / "killed", tmp_path / "shared"
+    folder.mkdir()
+    located, _ = demand_by_area(demand, areas)
+    located = located.assign(community=located["area"])
+    shared = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
+    with dask.config.set({"distributed.scheduler.active-memory-manager.interval": "50ms"}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
+                         dashboard_address=None) as cluster, Client(cluster) as client:
+        client.register_plugin(KillOnce("A3", str(marker), delay_s=1.0))
+        run = run_jobs(client, shared, city_areas(areas, located), retries=0, in_flight=1, progress=False,
+                       via_folder=folder)
+    assert marker.exists() and run.failures.empty and run.n_resent == 0
+    assert [p.name for p in folder.iterdir()] == ["city.pickle"]  # written whole: no part file left
+    result = merge_run(run, areas, None, types, TIERS, located.geometry)
+    assert_same_as_reference(result, reference, types)
+
+
 def test_cli_lists_an_area_that_keeps_failing_and_exits_non_zero(city, reference, tmp_path):
     network, areas, demand, facilities, types = city
     far = shapely.box(0, 0, 1000, 1000)  # no street within kilometres

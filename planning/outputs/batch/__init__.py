@@ -9,6 +9,9 @@ tier; times beyond it are reported as ``inf``. See :mod:`planning.outputs.batch.
 """
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import geopandas as gpd
 
 from planning.areas.derive import assign_community
@@ -65,8 +68,12 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
     if communities is None:
         demand = demand.assign(community=demand["area"])
     city = prepare_city(network, areas, facilities, types, tuple(tiers), speed_kmh, mclp_p, candidates, chunk)
-    with dask_client(scheduler, workers, memory_limit) as client:
-        run = run_jobs(client, city, city_areas(areas, demand), retries=retries, progress=progress)
+    with dask_client(scheduler, workers, memory_limit) as client, \
+            tempfile.TemporaryDirectory(prefix="planning-batch-") as folder:
+        # a local cluster's workers read the main process's files; a scheduler's may not
+        via_folder = None if scheduler else Path(folder)
+        run = run_jobs(client, city, city_areas(areas, demand), retries=retries, progress=progress,
+                       via_folder=via_folder)
     result = merge_run(run, areas, communities, types, tuple(tiers), demand.geometry)
     result.notes[:0] = notes
     return result

@@ -1,16 +1,19 @@
 """The city's shared layers, and cutting one area's job out of them (see :mod:`planning.outputs.batch.cut`).
 
 The main process prepares a :class:`City` (network and facilities) once; the runner sends it
-to every worker once (``client.scatter``), and each task carries one :class:`StreetOffice`
-(polygon and residents) and cuts the area's network on the worker. The main process thus does
-no per-area network work, and each resident crosses the wire once each way.
+to every worker once (a file every worker reads, or ``client.scatter``), and each task carries
+one :class:`StreetOffice` (polygon and residents) and cuts the area's network on the worker. The
+main process thus does no per-area network work, and each resident crosses the wire once each way.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
+import pickle
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +22,7 @@ import shapely
 from planning.base.catalogue import FacilityType
 from planning.base.errors import warning_text
 from planning.base.walking import MAX_SNAP_M, speed_mps
+from planning.io.write import atomic_output
 from planning.network.graph import WalkNetwork
 from planning.network.snapping import snap_points
 from planning.outputs.batch.cut import (
@@ -141,9 +145,31 @@ def area_jobs(city: City, areas: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> 
     return (cut_area(city, area) for area in city_areas(areas, demand))
 
 
-def run_city_area(city: City, area: StreetOffice) -> AreaOutcome:
-    """The task a worker runs: cut the area from the city it holds, then compute it (seconds include the cut)."""
+def write_city(city: City, folder: Path) -> str:
+    """Pickle ``city`` into ``folder`` (written whole, then renamed) and return the file's path."""
+    path = folder / "city.pickle"
+    with atomic_output(path) as part, open(part, "wb") as file:
+        pickle.dump(city, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
+
+
+@functools.lru_cache(maxsize=1)  # per worker process: each batch writes a new file, so no stale city
+def city_from_file(path: str) -> City:
+    with open(path, "rb") as file:
+        return pickle.load(file)
+
+
+def load_city(path: str) -> None:
+    """Read the city file into this worker's memory (run on every worker at once, before the areas)."""
+    city_from_file(path)
+
+
+def run_city_area(city: City | str, area: StreetOffice) -> AreaOutcome:
+    """The task a worker runs: cut the area from the city it holds (or reads once from the file
+    ``city`` names), then compute it (seconds include the cut)."""
     start = time.perf_counter()
+    if isinstance(city, str):
+        city = city_from_file(city)
     outcome = run_area(cut_area(city, area))
     outcome.seconds = time.perf_counter() - start
     return outcome

@@ -1,13 +1,16 @@
 """Running the areas on dask.distributed: a local cluster by default, or a running scheduler.
 
-The city's shared layers go to every worker once (``client.scatter``, broadcast); each task
-then carries one area's polygon and residents and cuts the area's network there, so a worker
-holds one area's cut at a time. Tasks are submitted a bounded number in flight. A task that
-raises is retried (``retries``); a task whose worker dies is rescheduled by Dask on another
-worker. Dask keeps a single copy of scattered data once no waiting task needs more, so a worker
-that dies may take the city's last copy with it: the city is then sent again and the areas that
-needed it run again (at most :data:`MAX_RESENDS` times each). An area that still fails is never
-dropped: it comes back as a row of :attr:`BatchRun.failures`.
+The city's shared layers go to every worker once; each task then carries one area's polygon
+and residents and cuts the area's network there, so a worker holds one area's cut at a time.
+When the workers see the main process's files (the local cluster), the city is written to one
+file that every worker reads at the same time, so sending it does not grow with the workers;
+otherwise it is broadcast (``client.scatter``). Tasks are submitted a bounded number in flight.
+A task that raises is retried (``retries``); a task whose worker dies is rescheduled by Dask on
+another worker, which reads the file if it has not yet. Dask keeps a single copy of scattered
+data once no waiting task needs more, so a worker that dies may take a broadcast city's last
+copy with it: the city is then sent again and the areas that needed it run again (at most
+:data:`MAX_RESENDS` times each). An area that still fails is never dropped: it comes back as a
+row of :attr:`BatchRun.failures`.
 """
 from __future__ import annotations
 
@@ -17,13 +20,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
 from planning.base.errors import PlanningError
-from planning.outputs.batch.jobs import City, StreetOffice, run_city_area
+from planning.outputs.batch.jobs import City, StreetOffice, load_city, run_city_area, write_city
 from planning.outputs.batch.task import AreaFailure, AreaOutcome
 
 KEY_PREFIX = "batch-area-"
@@ -89,9 +93,19 @@ def check_scheduler(scheduler: str) -> None:
         raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
 
 
-def _city_lost(future: Future, sent_with: Future) -> bool:
-    """Whether ``future`` was cancelled because the city copy it needed was lost with a worker."""
-    return future.status == "cancelled" and sent_with.status != "finished"
+def _city_lost(future: Future, sent_with: Future | str) -> bool:
+    """Whether ``future`` was cancelled because the broadcast city copy it needed was lost with a worker."""
+    return future.status == "cancelled" and isinstance(sent_with, Future) and sent_with.status != "finished"
+
+
+def _send_city(client: Client, city: City, via_folder: Path | None) -> Future | str:
+    """The city on every worker: through a file in ``via_folder`` (every worker reads it at once),
+    or broadcast when there is no folder the workers share."""
+    if via_folder is None:
+        return client.scatter(city, broadcast=True, hash=False)
+    path = write_city(city, via_folder)
+    client.run(load_city, path)
+    return path
 
 
 def _failure(area: StreetOffice, exc: BaseException | None) -> dict:
@@ -105,7 +119,7 @@ def _failure(area: StreetOffice, exc: BaseException | None) -> dict:
 
 
 def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int = 1,
-             in_flight: int | None = None, progress: bool = True) -> BatchRun:
+             in_flight: int | None = None, progress: bool = True, via_folder: Path | None = None) -> BatchRun:
     """Run every area on ``client``'s cluster, showing progress as areas finish.
 
     Parameters
@@ -116,12 +130,14 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
         Extra attempts for an area whose task raised.
     in_flight
         Most areas submitted but not finished (default: twice the worker threads).
+    via_folder
+        A folder every worker can read (a local cluster's): the city goes through a file there.
     """
     n_threads = sum(client.nthreads().values()) or 1
     in_flight = in_flight or 2 * n_threads
-    shared = client.scatter(city, broadcast=True, hash=False)  # the city on the workers (sent again if lost)
+    shared = _send_city(client, city, via_folder)  # a broadcast city is sent again if lost
     source, token = iter(areas), uuid.uuid4().hex[:8]
-    waiting: dict[str, tuple[StreetOffice, Future]] = {}  # key → the area and the city copy it was sent with
+    waiting: dict[str, tuple[StreetOffice, Future | str]] = {}  # key → the area and the city it was sent with
     resent: Counter[str] = Counter()
     finished = as_completed()
 
@@ -150,7 +166,7 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
                 # manager drops the others); when that copy's worker dies, the area cannot be rerun
                 # from it: send the city again (once per loss) and run the area again
                 if shared.status != "finished":
-                    shared = client.scatter(city, broadcast=True, hash=False)
+                    shared = _send_city(client, city, None)
                 resent[area.code] += 1
                 future.release()
                 submit(area)
@@ -160,6 +176,7 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
             future.release()
             bar.update()
             submit_next()
-    shared.release()
+    if isinstance(shared, Future):
+        shared.release()
     columns = ["area", "name", "error_code", "error_zh", "error_en"]
     return BatchRun(outcomes, pd.DataFrame(failures, columns=columns), len(client.nthreads()), sum(resent.values()))

@@ -160,34 +160,10 @@ def test_batch_survives_a_worker_killed_mid_run(city, reference, tmp_path):
     assert_same_as_reference(result, reference, types)
 
 
-def test_an_area_whose_worker_held_the_citys_last_copy_is_run_again_with_the_city_sent_again(city, reference,
-                                                                                          tmp_path):
-    """Dask's memory manager keeps one copy of scattered data once no waiting task needs more. One area
-    in flight at a time, the manager every 50 ms and the kill a second after A3 starts: the city's only
-    copy is on the worker that dies (before: A3 failed, "cancelled", and so did the areas after it)."""
+def _run_killing_a3_after_a_second(city, marker, via_folder=None):
+    """One area in flight at a time, Dask's memory manager every 50 ms, and the worker running A3
+    killed a second after A3 starts. Returns the run and the residents by area."""
     network, areas, demand, facilities, types = city
-    marker = tmp_path / "killed"
-    located, _ = demand_by_area(demand, areas)
-    located = located.assign(community=located["area"])
-    shared = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
-    with dask.config.set({"distributed.scheduler.active-memory-manager.interval": "50ms"}), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
-                         dashboard_address=None) as cluster, Client(cluster) as client:
-        client.register_plugin(KillOnce("A3", str(marker), delay_s=1.0))
-        run = run_jobs(client, shared, city_areas(areas, located), retries=0, in_flight=1, progress=False)
-    assert marker.exists() and run.failures.empty
-    assert run.n_resent >= 1  # the city was sent again, and A3 run again from it
-    result = merge_run(run, areas, None, types, TIERS, located.geometry)
-    assert_same_as_reference(result, reference, types)
-
-
-def test_a_local_clusters_city_goes_through_one_file_and_a_dead_worker_takes_nothing_with_it(city, reference,
-                                                                                            tmp_path):
-    """The same kill as above with the city in a file every worker reads: no copy of it lives only on
-    the worker that dies, so the area runs again on a worker that reads the file, and nothing is resent."""
-    network, areas, demand, facilities, types = city
-    marker, folder = tmp_path / "killed", tmp_path / "shared"
-    folder.mkdir()
     located, _ = demand_by_area(demand, areas)
     located = located.assign(community=located["area"])
     shared = prepare_city(network, areas, facilities, types, TIERS, SPEED_KMH)
@@ -196,11 +172,34 @@ def test_a_local_clusters_city_goes_through_one_file_and_a_dead_worker_takes_not
                          dashboard_address=None) as cluster, Client(cluster) as client:
         client.register_plugin(KillOnce("A3", str(marker), delay_s=1.0))
         run = run_jobs(client, shared, city_areas(areas, located), retries=0, in_flight=1, progress=False,
-                       via_folder=folder)
+                       via_folder=via_folder)
+    return run, located
+
+
+def test_an_area_whose_worker_held_the_citys_last_copy_is_run_again_with_the_city_sent_again(city, reference,
+                                                                                          tmp_path):
+    """Dask's memory manager keeps one copy of scattered data once no waiting task needs more. With the
+    kill of _run_killing_a3_after_a_second the broadcast city's only copy is on the worker that dies
+    (before: A3 failed, "cancelled", and so did the areas after it)."""
+    marker = tmp_path / "killed"
+    run, located = _run_killing_a3_after_a_second(city, marker)
+    assert marker.exists() and run.failures.empty
+    assert run.n_resent >= 1  # the city was sent again, and A3 run again from it
+    _, areas, _, _, types = city
+    assert_same_as_reference(merge_run(run, areas, None, types, TIERS, located.geometry), reference, types)
+
+
+def test_a_local_clusters_city_goes_through_one_file_and_a_dead_worker_takes_nothing_with_it(city, reference,
+                                                                                            tmp_path):
+    """The same kill with the city in a file every worker reads: no copy of it lives only on the worker
+    that dies, so the area runs again on a worker that reads the file, and nothing is resent."""
+    marker, folder = tmp_path / "killed", tmp_path / "shared"
+    folder.mkdir()
+    run, located = _run_killing_a3_after_a_second(city, marker, via_folder=folder)
     assert marker.exists() and run.failures.empty and run.n_resent == 0
     assert [p.name for p in folder.iterdir()] == ["city.pickle"]  # written whole: no part file left
-    result = merge_run(run, areas, None, types, TIERS, located.geometry)
-    assert_same_as_reference(result, reference, types)
+    _, areas, _, _, types = city
+    assert_same_as_reference(merge_run(run, areas, None, types, TIERS, located.geometry), reference, types)
 
 
 def test_cli_lists_an_area_that_keeps_failing_and_exits_non_zero(city, reference, tmp_path):

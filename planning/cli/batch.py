@@ -34,7 +34,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-limit", default="auto", help="每个本机进程内存上限，如 2GiB / memory per local worker, e.g. 2GiB")
     p.add_argument("--retries", type=number(0, 100, integer=True), default=1, help="失败街道重试次数 / retries of a failed area (default 1)")
     add_walk_args(p)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, area_needs="--network, --facilities, --areas")
 
 
 def _candidates(path: str | None, coord_system: str):

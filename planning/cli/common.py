@@ -96,12 +96,13 @@ FILE_ARGS = ("network", "facilities", "boundaries", "population", "demand", "can
 
 
 def check_inputs_exist(args: argparse.Namespace) -> None:
-    """Refuse a mistyped input path at once, before a command loads its heavy libraries.
+    """Refuse a mistyped input path, and an area given both ways or neither way (commands that set
+    ``area_needs``), at once: before a command loads its heavy libraries.
 
     Raises
     ------
     PlanningError
-        ``file_not_found`` for the first file argument that names nothing.
+        ``file_not_found`` for the first file argument that names nothing; see :func:`check_area_choice`.
     """
     from pathlib import Path
 
@@ -111,6 +112,25 @@ def check_inputs_exist(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, str) and value and not Path(value).exists():
             raise PlanningError("file_not_found", path=Path(value).name)
+    if getattr(args, "area_needs", None):  # a command whose area is --area or these files, nothing else
+        check_area_choice(args, args.area_needs)
+
+
+def check_area_choice(args: argparse.Namespace, needs: str = "--network") -> None:
+    """``--area`` or the file arguments (``needs`` names those required), not both and not neither.
+
+    Raises
+    ------
+    PlanningError
+        ``area_with_files``; ``area_or_files`` (or the command's own code, ``args.area_missing``).
+    """
+    from planning.base.errors import PlanningError
+
+    given = [f"--{name}" for name in FILE_ARGS if getattr(args, name, None)]
+    if getattr(args, "area", None) and given:
+        raise PlanningError("area_with_files", args=", ".join(given))
+    if not getattr(args, "area", None) and not getattr(args, "network", None):
+        raise PlanningError(getattr(args, "area_missing", "area_or_files"), args=needs)
 
 
 def input_files(args: argparse.Namespace) -> list[str]:
@@ -135,17 +155,11 @@ def area_from_args(args: argparse.Namespace, needs: str = "--network"):
     PlanningError
         ``--area`` together with file arguments, or neither.
     """
-    from planning.base.errors import PlanningError
-
-    given = [f"--{name}" for name in FILE_ARGS if getattr(args, name, None)]
+    check_area_choice(args, needs)
     if getattr(args, "area", None):
-        if given:
-            raise PlanningError("area_with_files", args=", ".join(given))
         from planning.areas.store import load_area
 
         return load_area(args.area), []  # its notices were shown when it was saved (planning area show)
-    if not getattr(args, "network", None):
-        raise PlanningError("area_or_files", args=needs)
     from planning.areas.build import area_from_files
 
     files = {role: getattr(args, role, None) for role in LAYER_ROLES}

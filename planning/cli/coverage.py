@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_layer_args(p)
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, area_needs="--network")
 
 
 def run(args: argparse.Namespace) -> int:

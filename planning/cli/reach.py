@@ -21,7 +21,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="最大吸附距离（米）/ maximum snapping distance in metres")
     p.add_argument("--out", required=True, help="输出 CSV / output CSV")
     add_walk_args(p, tiers=False)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, area_needs="--network")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.base.errors import PlanningError
 from planning.cli.args import COUNT, SHARE
 from planning.cli.common import Output, add_layer_args, add_walk_args, print_notes
 from planning.outputs.formats import MEETS_SHARE
@@ -15,6 +14,7 @@ def add_area_args(parser: argparse.ArgumentParser) -> None:
     add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
+    parser.set_defaults(area_needs="--network", area_missing="report_area_missing")  # its hint shows the command
 
 
 def input_paths(args: argparse.Namespace) -> list[str | None]:
@@ -28,8 +28,6 @@ def load_area(args: argparse.Namespace):
     """The area named by ``--area`` (saved or demo) or the area built from ``--network`` and the other files."""
     from planning.cli.common import area_from_args
 
-    if not args.area and not args.network:
-        raise PlanningError("report_area_missing")
     return area_from_args(args)
 
 

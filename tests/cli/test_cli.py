@@ -108,6 +108,25 @@ def test_a_mistyped_input_path_is_refused_before_any_heavy_library_loads(tmp_pat
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("command, extra, says", [
+    ("coverage", [], "--network"),
+    ("report", [], "planning report --area xinjiekou"), ("export", [], "planning report --area xinjiekou"),
+    ("batch", [], "--network, --facilities, --areas"), ("reach", ["--sources", "README.md", "--minutes", "5"], "--network"),
+])
+def test_a_command_given_no_area_says_so_before_any_heavy_library_loads(tmp_path, command, extra, says):
+    """The first thing a newcomer types (no --area, no files) is answered at once, not after seconds of imports."""
+    args = [command, *extra, "--out", str(tmp_path / "o")]
+    assert heavy_imports(*args) == ""
+    run = _cli(*args)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "请指定区域" in run.stderr and "Say which area" in run.stderr and says in run.stderr
+
+
+def test_area_and_files_together_are_refused_before_any_heavy_library_loads(tmp_path):
+    args = ["coverage", "--area", "xinjiekou", "--network", "README.md", "--out", str(tmp_path / "o.gpkg")]
+    assert heavy_imports(*args) == ""
+
+
 def test_planning_app_starts_streamlit_with_the_checkouts_settings():
     """``planning app`` (any install) passes on the repository's .streamlit/config.toml, e.g. no file watching
     and no full garbage collection after every run."""

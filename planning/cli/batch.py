@@ -10,6 +10,7 @@ from planning.cli.common import (
     Output,
     add_layer_args,
     add_walk_args,
+    area_choice,
     input_files,
     print_notes,
     summary_text,
@@ -34,7 +35,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-limit", default="auto", help="每个本机进程内存上限，如 2GiB / memory per local worker, e.g. 2GiB")
     p.add_argument("--retries", type=number(0, 100, integer=True), default=1, help="失败街道重试次数 / retries of a failed area (default 1)")
     add_walk_args(p)
-    p.set_defaults(handler=run, area_needs="--network, --facilities, --areas")
+    p.set_defaults(handler=run, precheck=area_choice("--network, --facilities, --areas"))
 
 
 def _candidates(path: str | None, coord_system: str):

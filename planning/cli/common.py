@@ -96,13 +96,13 @@ FILE_ARGS = ("network", "facilities", "boundaries", "population", "demand", "can
 
 
 def check_inputs_exist(args: argparse.Namespace) -> None:
-    """Refuse a mistyped input path, and an area given both ways or neither way (commands that set
-    ``area_needs``), at once: before a command loads its heavy libraries.
+    """Refuse a mistyped input path, and what the command's own ``precheck`` refuses (e.g. an area
+    given both ways or neither way), at once: before a command loads its heavy libraries.
 
     Raises
     ------
     PlanningError
-        ``file_not_found`` for the first file argument that names nothing; see :func:`check_area_choice`.
+        ``file_not_found`` for the first file argument that names nothing, or the precheck's error.
     """
     from pathlib import Path
 
@@ -112,8 +112,14 @@ def check_inputs_exist(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, str) and value and not Path(value).exists():
             raise PlanningError("file_not_found", path=Path(value).name)
-    if getattr(args, "area_needs", None):  # a command whose area is --area or these files, nothing else
-        check_area_choice(args, args.area_needs)
+    precheck = getattr(args, "precheck", None)  # set by the command's parser
+    if precheck is not None:
+        precheck(args)
+
+
+def area_choice(needs: str = "--network") -> Callable[[argparse.Namespace], None]:
+    """A command's ``precheck`` when its area is ``--area`` or the file arguments, nothing else."""
+    return lambda args: check_area_choice(args, needs)
 
 
 def check_area_choice(args: argparse.Namespace, needs: str = "--network") -> None:

@@ -7,6 +7,7 @@ from planning.cli.common import (
     Output,
     add_layer_args,
     add_walk_args,
+    area_choice,
     print_notes,
     summary_text,
     types_and_tiers,
@@ -19,7 +20,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_layer_args(p)
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p)
-    p.set_defaults(handler=run, area_needs="--network")
+    p.set_defaults(handler=run, precheck=area_choice())
 
 
 def run(args: argparse.Namespace) -> int:

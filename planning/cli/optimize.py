@@ -54,11 +54,17 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="最大吸附距离（米）/ maximum snapping distance in metres")
     p.add_argument("--out", required=True, help="输出 GeoPackage / output .gpkg")
     add_walk_args(p, tiers=False)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, precheck=_check_inputs)
 
 
 def _inputs(args: argparse.Namespace) -> list[str | None]:
     return [args.scenario, *input_files(args)]
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """A scenario, or ``--type`` with ``--area`` or with ``--network`` and ``--candidates`` (before any heavy import)."""
+    if not args.scenario and not (args.type and (args.area or (args.network and args.candidates))):
+        raise PlanningError("optimize_cli_inputs")
 
 
 def _from_files(args: argparse.Namespace, types):
@@ -66,8 +72,7 @@ def _from_files(args: argparse.Namespace, types):
     from optimize.siting import SitingData
     from planning.cli.common import area_from_args
 
-    if not args.type or not (args.area or (args.network and args.candidates)):
-        raise PlanningError("optimize_cli_inputs")
+    _check_inputs(args)
     if not args.area:
         args.facilities = args.existing  # the existing facilities of the type(s) sited
         args.facility_type = types[0].key if args.existing and len(types) == 1 else None

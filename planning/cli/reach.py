@@ -5,7 +5,7 @@ import argparse
 
 from planning.base.walking import MAX_SNAP_M
 from planning.cli.args import MINUTES, SNAP_M
-from planning.cli.common import Output, add_area_arg, add_walk_args, input_files, print_notes
+from planning.cli.common import Output, add_area_arg, add_walk_args, area_choice, input_files, print_notes
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="最大吸附距离（米）/ maximum snapping distance in metres")
     p.add_argument("--out", required=True, help="输出 CSV / output CSV")
     add_walk_args(p, tiers=False)
-    p.set_defaults(handler=run, area_needs="--network")
+    p.set_defaults(handler=run, precheck=area_choice())
 
 
 def run(args: argparse.Namespace) -> int:

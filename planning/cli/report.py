@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from planning.cli.args import COUNT, SHARE
-from planning.cli.common import Output, add_layer_args, add_walk_args, print_notes
+from planning.cli.common import Output, add_layer_args, add_walk_args, area_choice, print_notes
 from planning.outputs.formats import MEETS_SHARE
 
 
@@ -14,7 +14,7 @@ def add_area_args(parser: argparse.ArgumentParser) -> None:
     add_layer_args(parser)
     parser.add_argument("--scenario", type=Path, help="规划方案文件 / scenario file (scenarios/X.yaml)")
     add_walk_args(parser)
-    parser.set_defaults(area_needs="--network", area_missing="report_area_missing")  # its hint shows the command
+    parser.set_defaults(precheck=area_choice(), area_missing="report_area_missing")  # its hint shows the command
 
 
 def input_paths(args: argparse.Namespace) -> list[str | None]:

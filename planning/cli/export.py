@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from planning.cli.common import Output
+from planning.cli.common import Output, area_choice
 from planning.cli.report import add_area_args, input_paths, report_data
 from planning.outputs.formats import EXPORT_FORMATS
 
@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                         " / format (default from the suffix; geojson and csv write into a folder)")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="表头和文字的语言 / language of table headers and words")
     p.add_argument("--out", required=True, help="输出文件或文件夹 / output file or folder")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, precheck=area_choice())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from planning.base.errors import PlanningError
 from planning.cli.args import COUNT
-from planning.cli.report import add_area_args, load_area
+from planning.cli.common import area_from_args
+from planning.cli.report import add_area_args
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -28,14 +29,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def _area(args: argparse.Namespace, scenario):
     """The area named on the command line, else the demo area the scenario was planned on."""
-    from planning.areas.store import load_area as load_named_area
+    from planning.areas.store import load_area
 
     if args.area or args.network:
-        return load_area(args)[0]
+        return area_from_args(args)[0]
     named = next((s.path.split(":", 1)[1] for s in scenario.data_sources if s.path.startswith(("demo:", "area:"))), None)
     if named is None:
         raise PlanningError("poster_area_missing")
-    return load_named_area(named)  # a demo key or a saved area's name
+    return load_area(named)  # a demo key or a saved area's name
 
 
 def _poll(args: argparse.Namespace, scenario):

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from planning.cli.args import COUNT, SHARE
-from planning.cli.common import Output, add_layer_args, add_walk_args, area_choice, print_notes
+from planning.cli.common import Output, add_layer_args, add_walk_args, area_choice, area_from_args, print_notes
 from planning.outputs.formats import MEETS_SHARE
 
 
@@ -24,20 +24,13 @@ def input_paths(args: argparse.Namespace) -> list[str | None]:
     return [*input_files(args), str(args.scenario) if args.scenario else None, getattr(args, "db", None)]
 
 
-def load_area(args: argparse.Namespace):
-    """The area named by ``--area`` (saved or demo) or the area built from ``--network`` and the other files."""
-    from planning.cli.common import area_from_args
-
-    return area_from_args(args)
-
-
 def report_data(args: argparse.Namespace, poll: dict | None = None):
     """Coverage, clusters and walking areas for the command's arguments."""
     from planning.base.catalogue import load_catalogue, resolve_types
     from planning.outputs.reports import prepare_report_data
     from scenarios.scenario import load_scenario
 
-    area, notes = load_area(args)
+    area, notes = area_from_args(args)
     print_notes(notes)
     types = resolve_types(args.types, load_catalogue())
     scenario = load_scenario(args.scenario) if args.scenario else None
@@ -54,7 +47,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--share", type=SHARE, default=MEETS_SHARE,
                    help=f"达标所需覆盖比例 / share within the tier that counts as meeting it (default {MEETS_SHARE})")
     p.add_argument("--out", required=True, help="输出文件 .pdf/.html/.xlsx / output file")
-    p.set_defaults(handler=run, precheck=area_choice())  # (the poster takes its area from --scenario too)
+    # set here, not in add_area_args: the poster shares those arguments but may take its area from --scenario
+    p.set_defaults(handler=run, precheck=area_choice())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from planning.cli.common import (
     Output,
     add_layer_args,
     add_walk_args,
-    area_choice,
+    check_area_choice,
     input_files,
     print_notes,
     summary_text,
@@ -31,11 +31,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mclp-p", type=COUNT, help="每个街道每类设施新建数量（MCLP）/ new sites per area and type (MCLP)")
     p.add_argument("--out", required=True, help="输出文件夹 / output folder")
     p.add_argument("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（默认本机集群）/ Dask scheduler address (default: local cluster)")
+    p.add_argument("--city-folder", help="各工作节点以同一路径可见的文件夹（如共享盘）：城市数据经此文件发送，不经调度器广播"
+                                          " / a folder every worker sees at the same path (a network share): the city"
+                                          " goes to the workers through a file there, not a broadcast")
     p.add_argument("--workers", type=number(1, 1024, integer=True), help="本机工作进程数（默认 CPU 数）/ local worker processes (default: CPU count)")
     p.add_argument("--memory-limit", default="auto", help="每个本机进程内存上限，如 2GiB / memory per local worker, e.g. 2GiB")
     p.add_argument("--retries", type=number(0, 100, integer=True), default=1, help="失败街道重试次数 / retries of a failed area (default 1)")
     add_walk_args(p)
-    p.set_defaults(handler=run, precheck=area_choice("--network, --facilities, --areas"))
+    p.set_defaults(handler=run, precheck=_precheck)
+
+
+def _precheck(args: argparse.Namespace) -> None:
+    """The area choice, and a ``--city-folder`` that is an existing folder, before any heavy import."""
+    check_area_choice(args, "--network, --facilities, --areas")
+    if args.city_folder and not Path(args.city_folder).is_dir():
+        raise PlanningError("batch_city_folder_missing", path=args.city_folder)
 
 
 def _candidates(path: str | None, coord_system: str):
@@ -98,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         _saved_area(args) if args.area else _files(args, catalogue))
     result = run_batch(network, areas, demand, facilities, types, tiers, args.speed_kmh, communities=communities,
                        candidates=candidates, mclp_p=args.mclp_p, scheduler=args.scheduler, workers=args.workers,
-                       memory_limit=args.memory_limit, retries=args.retries)
+                       memory_limit=args.memory_limit, retries=args.retries,
+                       city_folder=Path(args.city_folder) if args.city_folder else None)
     write_batch_gpkg(target.path, result, areas, communities, target.inputs, notes)
     print_notes(notes + result.notes)
     print(summary_text(result.coverage.overall, {t.key: t.name_zh for t in types}, tiers))

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +19,7 @@ from distributed import Client, LocalCluster, WorkerPlugin
 
 from planning.areas.derive import edge_demand
 from planning.base.catalogue import load_catalogue, resolve_types
+from planning.base.errors import PlanningError
 from planning.coverage.residents import community_table, compute_coverage
 from planning.network.read import load_network
 from planning.outputs.batch import run_batch
@@ -147,7 +150,15 @@ class KillOnce(WorkerPlugin):
             os._exit(1)
 
 
+def _cities_read() -> int:
+    """How many city files this worker process has read (run on each worker)."""
+    from planning.outputs.batch.jobs import city_from_file
+
+    return city_from_file.cache_info().misses
+
+
 def test_batch_survives_a_worker_killed_mid_run(city, reference, tmp_path):
+    """Through a scheduler's address, with no --city-folder: the city is broadcast, no file is read."""
     network, areas, demand, facilities, types = city
     marker = tmp_path / "killed"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
@@ -155,9 +166,64 @@ def test_batch_survives_a_worker_killed_mid_run(city, reference, tmp_path):
         client.register_plugin(KillOnce("A3", str(marker)))
         result = run_batch(network, areas, demand, facilities, types, TIERS, SPEED_KMH,
                            scheduler=cluster.scheduler_address, retries=0, progress=False)
+        read = client.run(_cities_read)
     assert marker.exists()  # a worker really died while running A3
     assert result.failed.empty
     assert_same_as_reference(result, reference, types)
+    assert set(read.values()) == {0}
+
+
+def test_a_schedulers_workers_read_the_city_from_the_shared_folder_given(city, reference, tmp_path, monkeypatch):
+    """``--city-folder``: each of the scheduler's workers reads the city file once, even when the folder
+    was given relative to a working folder the workers do not share; the file is gone afterwards."""
+    network, areas, demand, facilities, types = city
+    (tmp_path / "share").mkdir()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        monkeypatch.chdir(tmp_path)  # the workers started in the checkout
+        result = run_batch(network, areas, demand, facilities, types, TIERS, SPEED_KMH,
+                           scheduler=cluster.scheduler_address, city_folder=Path("share"), progress=False)
+        read = client.run(_cities_read)
+    assert result.failed.empty
+    assert_same_as_reference(result, reference, types)
+    assert list(read.values()) == [1, 1]
+    assert list((tmp_path / "share").iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="hiding a folder needs root")
+def test_a_worker_that_cannot_see_the_city_folder_is_named_at_once(city, tmp_path):
+    """A worker on another machine without the share: here, a worker in its own mount namespace with
+    an empty file system mounted over the folder."""
+    network, areas, demand, facilities, types = city
+    share = tmp_path / "share"
+    share.mkdir()
+    hidden = (f'mount -t tmpfs none "{share}" && exec "{sys.executable}" -m distributed.cli.dask_worker '
+              "{address} --nworkers 1 --nthreads 1 --no-dashboard")
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        worker = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                   hidden.format(address=cluster.scheduler_address)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            client.wait_for_workers(1, timeout=90)
+            with pytest.raises(PlanningError) as raised:
+                run_batch(network, areas, demand, facilities, types, TIERS, SPEED_KMH,
+                          scheduler=cluster.scheduler_address, city_folder=share, progress=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    assert raised.value.code == "batch_city_folder_unseen"
+    zh, en = raised.value.message("zh"), raised.value.message("en")
+    assert "读不到" in zh and "cannot read" in en and str(share) in en and "No such file" in en
+    assert list(share.iterdir()) == []
+
+
+def test_cli_refuses_a_city_folder_that_is_not_a_folder_before_reading_anything(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "planning", "batch", "--area", "xinjiekou", "--out",
+                           str(tmp_path / "out"), "--city-folder", str(tmp_path / "共享盘")],
+                          capture_output=True, text=True, timeout=110)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "共享盘 不存在或不是文件夹" in proc.stderr and "is not a folder" in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def _run_killing_a3_after_a_second(city, marker, via_folder=None):

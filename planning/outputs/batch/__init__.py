@@ -10,6 +10,8 @@ tier; times beyond it are reported as ``inf``. See :mod:`planning.outputs.batch.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,7 +36,7 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
               communities: gpd.GeoDataFrame | None = None, candidates: gpd.GeoDataFrame | None = None,
               mclp_p: int | None = None, scheduler: str | None = None, workers: int | None = None,
               memory_limit: str | float = "auto", retries: int = 1, chunk: int = DEFAULT_CHUNK,
-              progress: bool = True) -> BatchResult:
+              city_folder: Path | None = None, progress: bool = True) -> BatchResult:
     """Coverage of every area of a city in parallel, merged.
 
     Parameters
@@ -53,6 +55,10 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
         When given, also choose this many new sites per area and type (MCLP).
     scheduler
         Address of a running Dask scheduler; default: a local cluster of ``workers`` processes.
+    city_folder
+        A folder every worker sees at the same path (a network share): the city goes to a
+        ``scheduler``'s workers through one file there instead of a broadcast. A local cluster
+        always uses a file (in this folder, or a temporary one).
     memory_limit
         Memory per local worker (Dask syntax, e.g. ``"2GiB"``).
     retries
@@ -69,11 +75,22 @@ def run_batch(network: WalkNetwork, areas: gpd.GeoDataFrame, demand: gpd.GeoData
         demand = demand.assign(community=demand["area"])
     city = prepare_city(network, areas, facilities, types, tuple(tiers), speed_kmh, mclp_p, candidates, chunk)
     with dask_client(scheduler, workers, memory_limit) as client, \
-            tempfile.TemporaryDirectory(prefix="planning-batch-") as folder:
-        # a local cluster's workers read the main process's files; a scheduler's may not
-        via_folder = None if scheduler else Path(folder)
+            _folder_for_city(scheduler, city_folder) as via_folder:
         run = run_jobs(client, city, city_areas(areas, demand), retries=retries, progress=progress,
                        via_folder=via_folder)
     result = merge_run(run, areas, communities, types, tuple(tiers), demand.geometry)
     result.notes[:0] = notes
     return result
+
+
+@contextmanager
+def _folder_for_city(scheduler: str | None, city_folder: Path | None) -> Iterator[Path | None]:
+    """A fresh folder for the city file, removed afterwards; None (broadcast) for a scheduler's
+    workers with no ``city_folder``, which may not see this machine's files."""
+    if scheduler and city_folder is None:
+        yield None
+        return
+    # absolute, not resolved: a worker's working folder differs, and a link may be all it shares
+    parent = Path(city_folder).absolute() if city_folder is not None else None
+    with tempfile.TemporaryDirectory(prefix="planning-batch-", dir=parent) as folder:
+        yield Path(folder)

@@ -104,7 +104,10 @@ def _send_city(client: Client, city: City, via_folder: Path | None) -> Future | 
     if via_folder is None:
         return client.scatter(city, broadcast=True, hash=False)
     path = write_city(city, via_folder)
-    client.run(load_city, path)
+    try:
+        client.run(load_city, path)
+    except OSError as exc:  # a scheduler's worker that does not see the folder (or may not read it)
+        raise PlanningError("batch_city_folder_unseen", folder=via_folder, reason=str(exc)[:200]) from exc
     return path
 
 
@@ -131,7 +134,8 @@ def run_jobs(client: Client, city: City, areas: list[StreetOffice], retries: int
     in_flight
         Most areas submitted but not finished (default: twice the worker threads).
     via_folder
-        A folder every worker can read (a local cluster's): the city goes through a file there.
+        A folder every worker can read (a local cluster's, or a share given as ``--city-folder``):
+        the city goes through a file there.
     """
     n_threads = sum(client.nthreads().values()) or 1
     in_flight = in_flight or 2 * n_threads

@@ -33,6 +33,7 @@ from planning.base.errors import PlanningError
 from planning.base.needs import NeedType, TextTheme, load_need_types, load_text_themes
 from planning.base.walking import DEFAULT_SPEED_KMH, MAX_SNAP_M, speed_mps
 from planning.io.layers import find_column
+from planning.io.projection import utm_crs
 from planning.coverage.times import nearest_seconds
 from planning.network.snapping import snap_points
 
@@ -214,7 +215,7 @@ def coarsen(located: gpd.GeoDataFrame, how: str, area: Area | None = None, cell_
     """
     if how not in COARSEN:
         raise PlanningError("needs_bad_coarsen", value=how, choices="、".join(COARSEN))
-    crs = area.crs if area is not None else located.estimate_utm_crs()
+    crs = area.crs if area is not None else utm_crs(located)
     out = located.to_crs(crs).copy()
     if how == "50m":
         x = (np.floor(out.geometry.x.to_numpy() / cell_m) + 0.5) * cell_m

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
 from planning.base.errors import PlanningError
+from planning.io.projection import utm_crs
 from planning.outputs.maps.layers import (
     COVERAGE_COLORS,
     FACILITY_STYLE,
@@ -144,7 +145,7 @@ def draw_static_map(
     check_layer(communities, "communities")
     if communities.empty:
         raise PlanningError("map_empty")
-    crs = communities.to_crs(4326).estimate_utm_crs()
+    crs = utm_crs(communities)
     fig = Figure(figsize=size_inches, layout="constrained")
     ax = fig.add_subplot()
     family = _font_family([title, *vars(labels).values(), *communities["name"].astype(str)])

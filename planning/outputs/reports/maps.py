@@ -17,6 +17,7 @@ from planning.areas.build import Area
 from planning.base.catalogue import FacilityType
 from planning.base.text import catalogue
 from planning.coverage.residents import served_weight
+from planning.io.projection import utm_crs
 from planning.outputs.maps.layers import MapLabels, coverage_legend_rows, isochrone_dash, printed_map_labels
 from planning.outputs.maps.static import draw_static_map, tidy_names
 from planning.outputs.reports.content import Figure, focus_tier, scenario_type_name
@@ -49,7 +50,7 @@ def map_labels(lang: str) -> MapLabels:
 def map_size_inches(communities: gpd.GeoDataFrame, width: float = MAP_WIDTH_INCHES,
                     legend: float = LEGEND_INCHES) -> tuple[float, float]:
     """Figure size that fits the area's shape: ``width`` inches wide, height by aspect plus the legend."""
-    west, south, east, north = communities.to_crs(communities.estimate_utm_crs()).total_bounds
+    west, south, east, north = communities.to_crs(utm_crs(communities)).total_bounds
     aspect = (north - south) / max(east - west, 1.0)
     return width, min(max(width * aspect, width / 2), width * 1.2) + legend
 

@@ -14,7 +14,7 @@ from pyproj import CRS
 
 def utm_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     """The UTM zone geopandas estimates for ``layer`` (which needs a CRS), computed once per CRS and extent."""
-    return _utm_of_extent(CRS(layer.crs), tuple(float(v) for v in layer.total_bounds))
+    return _utm_of_extent(layer.crs, tuple(float(v) for v in layer.total_bounds))
 
 
 @functools.lru_cache(maxsize=256)

@@ -145,7 +145,7 @@ def draw_static_map(
     check_layer(communities, "communities")
     if communities.empty:
         raise PlanningError("map_empty")
-    crs = utm_crs(communities)
+    crs = utm_crs(communities.to_crs(4326))  # as before: the zone of the extent in degrees
     fig = Figure(figsize=size_inches, layout="constrained")
     ax = fig.add_subplot()
     family = _font_family([title, *vars(labels).values(), *communities["name"].astype(str)])

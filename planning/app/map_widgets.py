@@ -12,6 +12,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from planning.app.common import ALERT_ICONS
 from planning.base.settings import MapSettings, load_map_settings, save_map_settings
 from planning.base.text import pick, ui_text
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
@@ -68,5 +69,5 @@ def basemap_picker(lang: str = "zh", probe: bool = False) -> tuple[BaseMap, str]
         save_map_settings(chosen)
     basemap, cleaned, problem = resolve_basemap(choice, tianditu_key, probe=probe)
     if problem is not None:
-        st.warning(problem.message(lang))
+        st.warning(problem.message(lang), icon=ALERT_ICONS["warning"])
     return basemap, cleaned

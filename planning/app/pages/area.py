@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     area_choice,
     catalogue,
     choose_area,
@@ -50,7 +51,7 @@ UPLOADS = (  # role, label key, accepted suffixes
 st.title(t("page_area"))
 st.caption(t("area_intro"))
 if "area_flash" in st.session_state:
-    st.success(st.session_state.pop("area_flash"))
+    st.success(st.session_state.pop("area_flash"), icon=ALERT_ICONS["success"])
 
 
 def _upload_folder() -> Path:
@@ -107,7 +108,7 @@ elif source == "upload":
                          format_func=labels([None, *catalogue()], lambda k: t("area_type_in_file") if k is None else type_name(k)))
     if st.button(t("area_load_files"), type="primary", disabled=files["source"] is None):
         if not name.strip():
-            st.error(t("area_need_name"))
+            st.error(t("area_need_name"), icon=ALERT_ICONS["error"])
         else:
             with planning_errors(), st.spinner(t("area_building")):
                 inputs = AreaInputs(coord_system=coord, facility_type=ftype, **files,
@@ -119,7 +120,7 @@ else:
     place = st.text_input(t("area_place"), placeholder="北京市海淀区燕园街道")
     if st.button(t("area_download"), type="primary", disabled=not place.strip()):
         if not name.strip():
-            st.error(t("area_need_name"))
+            st.error(t("area_need_name"), icon=ALERT_ICONS["error"])
         else:
             from planning.areas.place import download_place
 
@@ -168,7 +169,7 @@ st.dataframe(pd.DataFrame({t("col_type"): [f.name(lang()) for f in cat.values()]
 facilities_origin = area.origins.get("facilities")
 only_osm = facilities_origin is None or facilities_origin.kind == "osm"
 for key in area.missing_types(cat):
-    st.warning(t("area_missing_type" if only_osm else "area_missing_type_any", name=type_name(key)))
+    st.warning(t("area_missing_type" if only_osm else "area_missing_type_any", name=type_name(key)), icon=ALERT_ICONS["warning"])
 listing = osm_features_table(area, list(cat.values()), lang())
 if listing is not None:
     with st.expander(listing.title):
@@ -177,7 +178,7 @@ if listing is not None:
 
 dropped = len(area.demand) - len(cov.demand)
 if dropped:
-    st.warning(t("area_dropped_demand", n=dropped))
+    st.warning(t("area_dropped_demand", n=dropped), icon=ALERT_ICONS["warning"])
 if area.notes:
     st.markdown(f"**{t('area_notes')}**")
     show_notes(area.notes)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     current_area,
     lang,
     numeric_or_text,
@@ -25,7 +26,7 @@ st.caption(t("compare_intro"))
 
 files = sorted(scenario_dir().glob("*.yaml"))
 if len(files) < 2:
-    st.info(t("compare_need_two", n=len(files)))
+    st.info(t("compare_need_two", n=len(files)), icon=ALERT_ICONS["info"])
     st.stop()
 
 chosen = st.multiselect(t("compare_pick"), files, default=files[:3], format_func=lambda p: p.stem)
@@ -36,7 +37,7 @@ for path in chosen:
     except PlanningError as err:
         show_error(err)
 if len(scenarios) < 2:
-    st.info(t("compare_need_two", n=len(scenarios)))
+    st.info(t("compare_need_two", n=len(scenarios)), icon=ALERT_ICONS["info"])
     st.stop()
 
 labels = [f"{s.name} ({p.stem})" if [x.name for x in scenarios].count(s.name) > 1 else s.name

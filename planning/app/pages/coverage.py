@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     catalogue,
     community_layer,
     coverage,
@@ -47,7 +48,7 @@ tier_choice = st.radio(t("coverage_tier"), ("standard", *TIERS_MINUTES), horizon
                        format_func=labels(("standard", *TIERS_MINUTES), lambda k: t("tier_standard") if k == "standard" else t("tier_minutes", m=k)))
 remember("cov_tier", tier_choice)
 if not types:
-    st.info(t("coverage_pick_type"))
+    st.info(t("coverage_pick_type"), icon=ALERT_ICONS["info"])
     st.stop()
 
 with planning_errors(), st.spinner(t("coverage_running")):

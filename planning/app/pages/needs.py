@@ -12,6 +12,7 @@ import time
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     HASH_CSS,
     lang,
     markdown_literal,
@@ -195,9 +196,9 @@ elif done is not None:
 elif info.state == "open":
     _answer_form()
 elif info.state == "draft":
-    st.info(tn("needs_not_yet"))
+    st.info(tn("needs_not_yet"), icon=ALERT_ICONS["info"])
 else:
-    st.info(tn("needs_closed"))
+    st.info(tn("needs_closed"), icon=ALERT_ICONS["info"])
 
 error = st.session_state.get("need_error")
 if error is not None and done is None:

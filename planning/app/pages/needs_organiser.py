@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     HASH_CSS,
     PAGES_DIR,
     catalogue,
@@ -71,7 +72,7 @@ kinds = load_need_types()
 
 with planning_errors():
     if not service.is_set_up():
-        st.info(tn("needs_org_set_up_first"))
+        st.info(tn("needs_org_set_up_first"), icon=ALERT_ICONS["info"])
         st.page_link(PAGES_DIR / "organiser.py", label=tn("needs_org_to_organiser"))
         st.stop()
 secret = st.session_state.get(SECRET_KEY)
@@ -116,7 +117,7 @@ with st.expander(tn("needs_org_create"), expanded=not service.surveys()):
                     base_url=service.default_base_url() or lan_base_url(st.get_option("server.port") or DEFAULT_PORT),
                     **settings)
                 st.session_state["needs_survey_id"] = new_id
-                st.success(tn("needs_org_created", id=new_id))
+                st.success(tn("needs_org_created", id=new_id), icon=ALERT_ICONS["success"])
 
 surveys = service.surveys()
 if not surveys:
@@ -181,14 +182,14 @@ rows = []
 with planning_errors():
     rows = need_rows(service.stated_needs(secret, survey_id))
 if not rows:
-    st.info(tn("needs_org_no_answers"))
+    st.info(tn("needs_org_no_answers"), icon=ALERT_ICONS["info"])
     st.stop()
 if info.area_key == area_id:
     survey_area_obj = area
 elif info.area_key.startswith("demo:"):
     survey_area_obj = demo_area(info.area_key.split(":", 1)[1])
 else:
-    st.warning(tn("needs_org_other_area", area=markdown_literal(info.area_name)))
+    st.warning(tn("needs_org_other_area", area=markdown_literal(info.area_name)), icon=ALERT_ICONS["warning"])
     st.stop()
 
 located = locate_needs(needs_frame(rows), survey_area_obj, catalogue())

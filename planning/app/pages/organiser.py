@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     HASH_CSS,
     labels,
     lang,
@@ -65,7 +66,7 @@ service = voting_service()
 
 def _set_up() -> None:
     """First use: the one-time token from the server's console window sets the secret."""
-    st.info(t("org_not_set_up"))
+    st.info(t("org_not_set_up"), icon=ALERT_ICONS["info"])
     with st.form("setup"):
         token = st.text_input(t("org_token"), help=t("org_token_help"))
         secret = st.text_input(t("org_new_secret"), type="password", help=t("org_secret_help"))
@@ -124,7 +125,7 @@ with st.expander(t("org_create"), expanded=not service.polls()):
                 new_id = service.create_poll(secret, title, chosen, method, electorate, int(quorum) or None,
                                              publish_receipts=receipts, publish_comments=comments)
                 st.session_state["org_poll_id"] = new_id
-                st.success(t("org_created", id=new_id))
+                st.success(t("org_created", id=new_id), icon=ALERT_ICONS["success"])
 
 polls = service.polls()
 if not polls:
@@ -152,7 +153,7 @@ st.subheader(t("org_base_url_title"))
 detected = lan_base_url(st.get_option("server.port") or DEFAULT_PORT)
 current = info.base_url or service.default_base_url()
 if not current:
-    st.warning(t("org_base_url_missing"))
+    st.warning(t("org_base_url_missing"), icon=ALERT_ICONS["warning"])
 if detected:
     st.caption(t("org_base_url_detected", url=detected))
 with st.form("base_url"):
@@ -170,7 +171,7 @@ if info.state in ("draft", "hearing", "voting"):
         label = st.text_input(t("org_batch_label"), max_chars=40, help=t("org_batch_label_help"))
         reason = ""
         if info.state == "voting":
-            st.warning(t("org_codes_late"))
+            st.warning(t("org_codes_late"), icon=ALERT_ICONS["warning"])
             reason = st.text_input(t("org_late_reason"), max_chars=500)
         if st.form_submit_button(t("org_codes")):
             with planning_errors():
@@ -202,7 +203,7 @@ for column, target in zip(st.columns(max(len(next_states), 1)), next_states):
             getattr(service, method_name)(secret, poll_id)
             st.rerun()
 if info.state == "closed":
-    st.info(t("org_read_head", short=short(info.chain_head)))
+    st.info(t("org_read_head", short=short(info.chain_head)), icon=ALERT_ICONS["info"])
 
 # -- paper ballots ---------------------------------------------------------------------------
 if info.state == "voting":
@@ -242,7 +243,7 @@ if info.state == "voting":
         st.markdown(f'<div class="paper {kind}">{html.escape(word)}<small>{html.escape(small)}</small></div>',
                     unsafe_allow_html=True)
         if message:
-            st.error(markdown_literal(message))
+            st.error(markdown_literal(message), icon=ALERT_ICONS["error"])
     turnout = service.poll(poll_id)
     st.metric(t("paper_turnout"), t("paper_turnout_value", used=turnout.codes_used, issued=turnout.codes_issued))
 

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     HASH_CSS,
     current_area,
     lang,
@@ -62,7 +63,7 @@ info = None
 try:
     info = service.poll(poll_id)
 except PlanningError as err:
-    st.info(markdown_literal(err.message(lang())))
+    st.info(markdown_literal(err.message(lang())), icon=ALERT_ICONS["info"])
     st.stop()
 
 show_title(info.title)
@@ -78,7 +79,7 @@ def meeting_screen() -> None:
 if info.state in ("draft", "hearing", "voting", "closed"):
     meeting_screen()
     if info.state == "closed":
-        st.info(t("results_closed"))
+        st.info(t("results_closed"), icon=ALERT_ICONS["info"])
     st.stop()
 
 published = None
@@ -163,7 +164,7 @@ st.write(t("results_codes", issued=codes["issued"], used=codes["used"], ballots=
 late = [b for b in codes["batches"] if b["late"]]
 for batch in late:
     st.warning(markdown_literal(t("results_late_batch", batch=batch["batch"], count=batch["issued"],
-                                  reason=batch["reason"])))
+                                  reason=batch["reason"])), icon=ALERT_ICONS["warning"])
 
 st.subheader(t("results_log"))
 show_table(pd.DataFrame({t("col_time"): [e["at"] for e in published.get("log", [])],

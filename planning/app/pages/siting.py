@@ -9,6 +9,7 @@ import streamlit as st
 from optimize.background import ABANDON_AFTER_S, PREPARING, SolveJob, SolveProgress
 from optimize.siting import MODELS, prepare_model, priced, tier_coverage
 from planning.app.common import (
+    ALERT_ICONS,
     catalogue,
     community_layer,
     coverage,
@@ -68,7 +69,7 @@ if cov is None:
 model = st.selectbox(t("siting_model"), MODELS, index=MODELS.index(remembered("model", "mclp")),
                      format_func=labels(MODELS, lambda k: t(f"model_{k}")))
 remember("model", model)
-st.info(t(f"model_{model}_help"))
+st.info(t(f"model_{model}_help"), icon=ALERT_ICONS["info"])
 
 params: dict = {}
 if model == "budget":
@@ -199,7 +200,7 @@ if st.session_state.get("siting_job") is not None:  # only then: the fragment re
 if st.session_state.get("siting_error") is not None:
     err = st.session_state.pop("siting_error")
     if err.code == "optimize_cancelled_before_solve":  # asked for: a notice, not an error
-        st.warning(err.message(lang()))
+        st.warning(err.message(lang()), icon=ALERT_ICONS["warning"])
     else:
         show_error(err)
 
@@ -210,9 +211,9 @@ if run is None or run["area_id"] != area_id:
 result, sites, data = run["result"], run["sites"], run["data"]
 st.subheader(t("siting_result"))
 if run.pop("late", False):
-    st.success(t("siting_done"))
+    st.success(t("siting_done"), icon=ALERT_ICONS["success"])
 if run.get("stopped"):
-    st.warning(t("siting_stopped_on_leaving" if run.get("left_page") else "siting_stopped"))
+    st.warning(t("siting_stopped_on_leaving" if run.get("left_page") else "siting_stopped"), icon=ALERT_ICONS["warning"])
 st.write(result.explain(lang()))
 # p-median has no tier, and a plan weighted by stated needs mixes needs into its own shares: both show residents by tier
 by_tier = ((not is_known(result.coverage_after) or needs_weighted(run.get("needs")))
@@ -285,4 +286,4 @@ if st.button(t("siting_save_button")):
     with planning_errors():
         scenario = with_tasks(run["plan"], tasks).model_copy(update={"name": name.strip() or run["plan"].name})
         path = save_scenario(scenario, scenario_dir())
-        st.success(t("siting_saved", path=path.name))
+        st.success(t("siting_saved", path=path.name), icon=ALERT_ICONS["success"])

@@ -14,6 +14,7 @@ import secrets
 import streamlit as st
 
 from planning.app.common import (
+    ALERT_ICONS,
     HASH_CSS,
     current_area,
     lang,
@@ -87,14 +88,14 @@ def _cast(keys: list[str]) -> None:
 
 
 if info.state == "published" or info.state == "evaluated":
-    st.success(t("vote_published"))
+    st.success(t("vote_published"), icon=ALERT_ICONS["success"])
     result_link(info.id, "vote_see_result_big")
 elif info.state == "closed":
-    st.info(t("vote_closed"))
+    st.info(t("vote_closed"), icon=ALERT_ICONS["info"])
 elif info.state == "draft":
-    st.info(t("vote_not_yet"))
+    st.info(t("vote_not_yet"), icon=ALERT_ICONS["info"])
 elif info.state == "hearing":
-    st.info(t("vote_hearing"))
+    st.info(t("vote_hearing"), icon=ALERT_ICONS["info"])
 
 order = st.session_state.setdefault(f"vote_order_{info.id}",
                                     secrets.SystemRandom().sample([o.key for o in info.options], len(info.options)))
@@ -137,11 +138,11 @@ if info.state == "hearing":
         if st.form_submit_button(t("vote_comment_send")):
             with planning_errors():
                 voting_service().add_comment(info.id, comment, about)
-                st.success(t("vote_comment_thanks"))
+                st.success(t("vote_comment_thanks"), icon=ALERT_ICONS["success"])
 
 if info.state == "voting":
     if blocked:
-        st.error(t("vote_blocked"))
+        st.error(t("vote_blocked"), icon=ALERT_ICONS["error"])
     st.subheader(t("vote_your_choice"))
     st.session_state.setdefault("vote_code", st.query_params.get("code", ""))
     st.text_input(t("vote_code"), key="vote_code", help=t("vote_code_help"), disabled=bool(voted))
@@ -160,7 +161,7 @@ if error is not None and not voted:
 if voted:
     if "code" in st.query_params:
         del st.query_params["code"]  # a reload must not offer the used code again
-    st.success(t("vote_thanks"))
+    st.success(t("vote_thanks"), icon=ALERT_ICONS["success"])
     receipt_line = (f'<div class="code">{voted.receipt}</div>' if voted.published else "")
     st.markdown(f'<div class="receipt">{receipt_line}<div>{t("vote_position", n=voted.position)}</div>'
                 f'<div>{t("vote_chain_value", value=short(voted.chain_value))}</div></div>', unsafe_allow_html=True)

@@ -13,7 +13,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from planning.base.errors import PlanningError
 from planning.base.text import catalogue
@@ -47,8 +48,51 @@ class _Stopped(BaseException):
     reader turning a parser's error into "cannot read the file") may swallow it."""
 
 
+_interrupted = threading.Event()  # set by the signal handlers below, before they raise
+
+
 def _on_sigterm(signum, frame) -> None:
+    _interrupted.set()
     raise _Stopped
+
+
+def _on_sigint(signum, frame) -> None:
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+def _quiet_after_interruption(hook):
+    def quiet(unraisable) -> None:
+        if not _interrupted.is_set():
+            hook(unraisable)
+    return quiet
+
+
+@contextmanager
+def stops_as_exceptions() -> Iterator[None]:
+    """In the main thread: SIGTERM raises :class:`_Stopped` and Ctrl-C ``KeyboardInterrupt`` (unless Ctrl-C is
+    ignored, as for a job started with nohup). Once either came, an error in the destructor of an object the
+    signal cut short is not printed: numba's llvmlite builds objects whose ``__del__`` fails when ``__init__``
+    was interrupted ("Exception ignored in … AttributeError: _ptr", a traceback), which is not the user's
+    concern; the one line of :func:`main` is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _interrupted.clear()
+    previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    own_sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if own_sigint:
+        signal.signal(signal.SIGINT, _on_sigint)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_after_interruption(previous_hook)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if own_sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not _interrupted.is_set():  # else kept: the cut-short objects may be freed after this
+            sys.unraisablehook = previous_hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,23 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _chosen_command(argv)
     args = build_parser(command if command in COMMANDS else "").parse_args(argv)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
-    try:
-        check_inputs_exist(args)
-        return int(args.handler(args) or 0)
-    except PlanningError as err:
-        print(f"错误 / Error: {err.one_line()}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\n{PlanningError('cli_interrupted').one_line()}", file=sys.stderr)
-        return 130
-    except _Stopped:
-        print(PlanningError("cli_interrupted").one_line(), file=sys.stderr)
-        return 143
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    with stops_as_exceptions():
+        try:
+            check_inputs_exist(args)
+            return int(args.handler(args) or 0)
+        except PlanningError as err:
+            print(f"错误 / Error: {err.one_line()}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"\n{PlanningError('cli_interrupted').one_line()}", file=sys.stderr)
+            return 130
+        except _Stopped:
+            print(PlanningError("cli_interrupted").one_line(), file=sys.stderr)
+            return 143
 
 
 def entry() -> None:

@@ -95,3 +95,36 @@ def test_interrupted_run_says_one_line_and_leaves_no_partial_file(inputs, tmp_pa
     assert sorted(p.name for p in out.parent.iterdir()) == ["coverage.gpkg"]  # no work folder, journal, rtree file
     assert out.read_bytes() == EARLIER  # the earlier result is untouched
     assert folder_state(inputs.folder) == before_inputs
+
+
+_CUT_SHORT = """
+import os, signal, sys
+from planning.cli.main import _Stopped, stops_as_exceptions
+
+class HalfBuilt:  # as numba's llvmlite ObjectRef: its __del__ needs what __init__ had not set yet
+    def __init__(self):
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        for _ in range(10_000):  # the handler runs here, between two instructions
+            pass
+        self.ptr = 1
+
+    def __del__(self):
+        self.ptr
+
+with stops_as_exceptions():
+    try:
+        HalfBuilt()
+    except (_Stopped, KeyboardInterrupt) as stop:
+        print("stopped by", type(stop).__name__, flush=True)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_an_object_the_signal_cut_short_prints_no_traceback(name):
+    """The SIGTERM-while-computing run once printed llvmlite's "Exception ignored in … AttributeError: _ptr"
+    traceback under its one line (the signal came while numba built an object): such destructor errors are
+    not printed once the run is interrupted."""
+    run = subprocess.run([sys.executable, "-c", _CUT_SHORT, name], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, preexec_fn=_as_in_a_terminal)
+    assert run.stdout.startswith("stopped by"), (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr

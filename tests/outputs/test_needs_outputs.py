@@ -141,9 +141,8 @@ def test_survey_slips_and_poster_carry_the_codes_and_the_survey_address(tmp_path
 @needs_poppler
 def test_the_public_poster_says_how_many_stated_needs_the_plan_answers(demo_area, tmp_path):
     plan = demo_plan(demo_area)
-    plan = plan.model_copy(update={"needs": {"survey_id": 3, "title": "新街口 身边缺什么", "total": 212,
-                                             "answered": 148}})
-    plan = type(plan).model_validate(plan.model_dump())
+    plan = type(plan).model_validate({**plan.model_dump(), "needs": {"survey_id": 3, "title": "新街口 身边缺什么",
+                                                                    "total": 212, "answered": 148}})
     out = tmp_path / "poster.pdf"
     out.write_bytes(render_poster(demo_area, plan))
     flat = pdf_text(out, raw=True).replace(" ", "").replace("\n", "")

@@ -215,18 +215,19 @@ def summary_text(overall, names: dict[str, str], tiers: tuple[float, ...]) -> st
 
 
 class Output:
-    """A command's output, checked before any work starts (not a folder, not one of ``inputs``).
+    """A command's output, checked before any work starts (not a folder, not one of ``inputs``, and with
+    ``suffixes`` named for the format written).
 
     The overwrite policy of every command: an existing output is replaced atomically (see
     :mod:`planning.io.write`), and :meth:`written` says so.
     """
 
-    def __init__(self, path: str, inputs: Sequence[str | None] = (), folder: bool = False) -> None:
+    def __init__(self, path: str, inputs: Sequence[str | None] = (), folder: bool = False,
+                 suffixes: tuple[str, ...] = ()) -> None:
         from planning.io.write import check_output_folder, check_output_path
 
         self.inputs = [p for p in inputs if p]
-        check = check_output_folder if folder else check_output_path
-        self.path = check(path, self.inputs)
+        self.path = check_output_folder(path, self.inputs) if folder else check_output_path(path, self.inputs, suffixes)
         self.existed = self.path.exists()
 
     def written(self, shown: object | None = None) -> str:

@@ -24,13 +24,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from planning.cli.common import area_from_args, input_files
+
+    out = Output(args.out, input_files(args), suffixes=(".gpkg",))  # refused before the heavy imports
     from tqdm import tqdm
 
-    from planning.cli.common import area_from_args, input_files
     from planning.coverage.residents import compute_coverage
     from planning.outputs.exports import write_coverage_gpkg
 
-    out = Output(args.out, input_files(args))
     _, types, tiers = types_and_tiers(args)
     with tqdm(total=3, desc="覆盖分析 / coverage", unit="step") as bar:
         area, notes = area_from_args(args)

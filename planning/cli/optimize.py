@@ -118,10 +118,10 @@ def _from_scenario(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    out = Output(args.out, _inputs(args), suffixes=(".gpkg",))  # refused before the heavy imports
     from optimize.siting import build_model, priced
     from planning.base.catalogue import load_catalogue, resolve_types
 
-    out = Output(args.out, _inputs(args))
     if args.scenario:
         data, communities, types, model, params, notes = _from_scenario(args)
     else:

@@ -25,6 +25,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = Output(args.out, [*input_files(args), args.sources], suffixes=(".csv",))  # before the heavy imports
     import numpy as np
     import pandas as pd
 
@@ -36,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from planning.network.read import load_network
     from planning.network.snapping import snap_points, snap_to_nodes
 
-    out = Output(args.out, [*input_files(args), args.sources])
     walk_mps = speed_mps(args.speed_kmh)
     if args.area or not args.network:
         from planning.cli.common import area_from_args

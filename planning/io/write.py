@@ -37,12 +37,16 @@ _FULL_BELOW_BYTES = 1 << 20
 Inputs = Iterable[str | Path | None]
 
 
-def check_output_path(path: str | Path, inputs: Inputs = ()) -> Path:
-    """The output ``path``, refused when it is a folder or the same file as one of ``inputs``."""
+def check_output_path(path: str | Path, inputs: Inputs = (), suffixes: tuple[str, ...] = ()) -> Path:
+    """The output ``path``, refused when it is a folder, the same file as one of ``inputs``, or (with
+    ``suffixes``, the lower-case suffixes of the format written) named for another format: a GeoPackage
+    written as ``结果.csv`` opens in neither program its name promises."""
     out = Path(path)
     if out.is_dir():
         raise PlanningError("output_is_folder", path=out)
     _refuse_inputs(out, inputs)
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise PlanningError("output_suffix", path=out, suffixes=", ".join(suffixes))
     return out
 
 

@@ -128,6 +128,32 @@ def test_a_command_given_no_area_says_so_before_any_heavy_library_loads(tmp_path
     assert all(words in run.stderr for words in says), run.stderr
 
 
+@pytest.mark.parametrize("command, extra, out, suffix", [
+    ("coverage", [], "结果.csv", ".gpkg"),
+    ("coverage", [], "结果", ".gpkg"),
+    ("optimize", ["--type", "clinic"], "方案.yaml", ".gpkg"),
+    ("reach", ["--sources", "README.md", "--minutes", "5"], "reach.gpkg", ".csv"),
+])
+def test_an_output_named_for_another_format_is_refused_before_anything_is_computed(tmp_path, command, extra, out,
+                                                                                suffix):
+    """These commands used to write their GeoPackage (or CSV) under whatever name was given and exit 0: a clerk's
+    ``结果.csv`` was a GeoPackage that neither Excel nor QGIS opened by its name."""
+    args = [command, "--area", "xinjiekou", *extra, "--out", str(tmp_path / out)]
+    assert heavy_imports(*args) == ""
+    run = _cli(*args)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"此命令写出 {suffix} 文件" in run.stderr and f"this command writes a {suffix} file" in run.stderr
+    assert out in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_suffix_in_capitals_is_the_same_format(tmp_path):
+    out = tmp_path / "COVERAGE.GPKG"
+    run = _cli("coverage", "--area", "xinjiekou", "--types", "clinic", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert pyogrio.list_layers(out).size
+
+
 def test_area_and_files_together_are_refused_before_any_heavy_library_loads(tmp_path):
     args = ["coverage", "--area", "xinjiekou", "--network", "README.md", "--out", str(tmp_path / "o.gpkg")]
     assert heavy_imports(*args) == ""

@@ -5,9 +5,7 @@ import argparse
 
 from planning.cli.common import Output, area_choice
 from planning.cli.report import add_area_args, input_paths, report_data
-from planning.outputs.formats import EXPORT_FORMATS
-
-FOLDER_FORMATS = ("geojson", "csv")  # one file per layer or table, written into a folder
+from planning.outputs.formats import EXPORT_FOLDER_FORMATS, EXPORT_FORMATS, export_format
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -23,18 +21,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    fmt = export_format(args.out, args.format)
+    folder = fmt in EXPORT_FOLDER_FORMATS
+    out = Output(args.out, input_paths(args), folder=folder, suffixes=() if folder else (f".{fmt}",))  # at once
     from planning.io.write import write_bytes
     from planning.outputs.reports.build import render
     from planning.outputs.reports.content import assemble_report
-    from planning.outputs.reports.exports import (
-        export_format,
-        write_csv,
-        write_geojson,
-        write_gpkg,
-    )
+    from planning.outputs.reports.exports import write_csv, write_geojson, write_gpkg
 
-    fmt = export_format(args.out, args.format)
-    out = Output(args.out, input_paths(args), folder=fmt in FOLDER_FORMATS)
     data = report_data(args)
     if fmt == "gpkg":
         shown = f"{out.path} ({', '.join(write_gpkg(out.path, data, out.inputs, args.lang))})"

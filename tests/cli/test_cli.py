@@ -133,11 +133,13 @@ def test_a_command_given_no_area_says_so_before_any_heavy_library_loads(tmp_path
     ("coverage", [], "结果", ".gpkg"),
     ("optimize", ["--type", "clinic"], "方案.yaml", ".gpkg"),
     ("reach", ["--sources", "README.md", "--minutes", "5"], "reach.gpkg", ".csv"),
+    ("export", ["--format", "xlsx"], "layers.gpkg", ".xlsx"),
+    ("export", ["--format", "gpkg"], "layers", ".gpkg"),
 ])
 def test_an_output_named_for_another_format_is_refused_before_anything_is_computed(tmp_path, command, extra, out,
                                                                                 suffix):
-    """These commands used to write their GeoPackage (or CSV) under whatever name was given and exit 0: a clerk's
-    ``结果.csv`` was a GeoPackage that neither Excel nor QGIS opened by its name."""
+    """These commands used to write their GeoPackage (CSV, workbook) under whatever name was given and exit 0: a
+    clerk's ``结果.csv`` was a GeoPackage that neither Excel nor QGIS opened by its name."""
     args = [command, "--area", "xinjiekou", *extra, "--out", str(tmp_path / out)]
     assert heavy_imports(*args) == ""
     run = _cli(*args)

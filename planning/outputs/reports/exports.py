@@ -15,13 +15,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planning.base.errors import PlanningError
 from planning.base.formatting import export_numbers
 from planning.io.write import atomic_folder, atomic_output
 from planning.outputs.cells import csv_text
 from planning.outputs.exports import community_wide, write_coverage_layers
 from planning.outputs.fields import field_aliases, write_field_aliases
-from planning.outputs.formats import EXPORT_FORMATS
 from planning.outputs.reports.content import ReportContent, label, location_text
 from planning.outputs.reports.data import ReportData
 from scenarios.scenario import sites_frame
@@ -80,14 +78,6 @@ def all_layers(data: ReportData, lang: str = "zh") -> dict[str, gpd.GeoDataFrame
               "communities": community_wide(coverage, data.area.communities.to_crs(coverage.demand.crs)),
               **extra_layers(data, lang)}
     return {name: export_numbers(layer) for name, layer in layers.items()}
-
-
-def export_format(path: str | Path, fmt: str | None = None) -> str:
-    """The export format named by ``fmt`` or by the suffix of ``path`` (.gpkg, .xlsx)."""
-    fmt = fmt or {".gpkg": "gpkg", ".xlsx": "xlsx"}.get(Path(path).suffix.lower())
-    if fmt not in EXPORT_FORMATS:
-        raise PlanningError("export_format_unknown", path=path, known=", ".join(EXPORT_FORMATS))
-    return fmt
 
 
 def write_gpkg(path: str | Path, data: ReportData, inputs=(), lang: str = "zh") -> list[str]:

@@ -167,7 +167,7 @@ def _codes(args: argparse.Namespace) -> int:
     from scenarios.voting.links import DEFAULT_PORT, lan_base_url
     from scenarios.voting.slips import DEFAULT_BASE_URL, write_slips
 
-    check_output_path(args.pdf)  # refuse a folder before codes are issued
+    check_output_path(args.pdf, suffixes=(".pdf",))  # refuse a folder or another format before codes are issued
     if args.codes_file:
         check_output_path(args.codes_file)
     svc = _service(args)
@@ -289,9 +289,9 @@ def _keys(text: str) -> list[str]:
 def _publish(args: argparse.Namespace) -> int:
     from planning.io.write import check_output_path, write_bytes
 
-    for path in (args.json, args.archive):
+    for path, suffix in ((args.json, ".json"), (args.archive, ".zip")):
         if path is not None:
-            check_output_path(path)
+            check_output_path(path, suffixes=(suffix,))
     svc = _service(args)
     result = svc.publish(_organiser_secret(), args.poll)
     _print_tally(result)
@@ -306,6 +306,10 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _tally(args: argparse.Namespace) -> int:
+    from planning.io.write import check_output_path
+
+    if args.json is not None:
+        check_output_path(args.json, suffixes=(".json",))
     result = _service(args).result(args.poll)
     _print_tally(result)
     print(_words("cli_chain_head", n=len(result.entries), head=result.entries[-1]["value"] if result.entries else ""))
@@ -314,8 +318,9 @@ def _tally(args: argparse.Namespace) -> int:
 
 
 def _archive(args: argparse.Namespace) -> int:
-    from planning.io.write import write_bytes
+    from planning.io.write import check_output_path, write_bytes
 
+    check_output_path(args.out, suffixes=(".zip",))
     write_bytes(args.out, _service(args).archive(args.poll))
     print(_words("cli_written", path=args.out))
     return 0

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from planning.base.errors import PlanningError
 from planning.cli.main import main
 from scenarios.voting import VotingService
 from scenarios.voting.db import row_counts
@@ -223,3 +224,26 @@ def test_poll_on_an_area_takes_its_saved_plans_by_name_and_refuses_another_areas
     assert status == 2 and "没有名为“方案丁”" in err and "方案乙、方案甲" in err and "has no saved scenario" in err
     assert row_counts(service.engine) == before
     service.engine.dispose()
+
+
+def test_a_meeting_file_named_for_another_format_is_refused_before_anything_changes(meeting, scenario_files,
+                                                                                   tmp_path):
+    """Slips written as ``slips.txt`` would print as garbage; the codes must not be issued first."""
+    meeting("setup")
+    poll = meeting("create", "--title", "t", "--method", "approval",
+                   *[a for f in scenario_files[:2] for a in ("--scenario", str(f))])[1].strip()
+    status, _, err = meeting("codes", "--poll", poll, "-n", "3", "--pdf", str(tmp_path / "slips.txt"))
+    assert status == 2 and "此命令写出 .pdf 文件" in err and "writes a .pdf file" in err
+    assert "已用选票码 0 / 已发 0" in meeting("status", "--poll", poll)[1]
+    meeting("open", "--poll", poll)
+    meeting("close", "--poll", poll)
+    for args in (("publish", "--json", "result.txt"), ("publish", "--archive", "result.json"),
+                 ("tally", "--json", "result.csv")):
+        status, _, err = meeting(args[0], "--poll", poll, args[1], str(tmp_path / args[2]))
+        assert status == 2 and "后缀与写出的格式不符" in err and "named for another format" in err, (args, err)
+    with pytest.raises(PlanningError, match="尚未公示"):  # not published meanwhile
+        VotingService.connect(meeting.db_path).published_result(int(poll))
+    assert meeting("publish", "--poll", poll)[0] == 0
+    status, _, err = meeting("archive", "--poll", poll, "--out", str(tmp_path / "result"))
+    assert status == 2 and "writes a .zip file" in err
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("slips", "result"))]

@@ -92,6 +92,19 @@ def test_a_failed_build_saves_nothing_and_keeps_the_earlier_area(home, files, tm
     assert len(store.load_area("团城山街道").facilities) > 0  # the earlier area, whole
 
 
+@pytest.mark.parametrize("name, content", [("街道.osm.pbf", b"not a PBF"), ("街道路网.txt", b"a,b\n")])
+def test_a_file_that_cannot_be_built_is_named_as_the_office_gave_it(home, tmp_path, name, content):
+    """Not as its copy in the hidden work folder (``…/areas/.测试.new-x1y2/inputs/source/…``), gone by then."""
+    given = tmp_path / "材料" / name
+    given.parent.mkdir()
+    given.write_bytes(content)
+    with pytest.raises(PlanningError) as caught:
+        store.save_area("测试", AreaInputs(source=given))
+    said = caught.value.one_line()
+    assert said.count(str(given)) >= 2 and ".new-" not in said and str(paths.areas_dir()) not in said, said
+    assert _leftovers() == []
+
+
 def test_an_existing_name_is_refused_unless_replaced(home, files):
     network, clinics = files
     store.save_area("团城山街道", AreaInputs(source=network))

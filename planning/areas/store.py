@@ -144,18 +144,9 @@ def save_area(name: str, inputs: AreaInputs, settings: dict | None = None, repla
 def _naming_the_given_files(err: PlanningError, inputs: AreaInputs, copies: Path) -> PlanningError:
     """``err`` with the office's files named as given, not as their copies in the hidden work folder
     (``…/areas/.燕园街道.new-x1y2/inputs/source/燕园.osm.pbf``), which is gone once the build failed."""
-    given = {copies / role / path.name: path for role, path in inputs.files().items()}
-    given |= {copies / role: path.parent for role, path in inputs.files().items()}  # a Shapefile's side files
-
-    def as_given(value):
-        if not isinstance(value, (str, Path)):
-            return value
-        text = str(value)
-        for copy, path in given.items():  # the files first, then their folders
-            text = text.replace(str(copy), str(path))
-        return text if isinstance(value, str) else Path(text)
-
-    return PlanningError(err.code, **{key: as_given(value) for key, value in err.params.items()})
+    given = inputs.files()
+    return err.with_paths_as({**{str(copies / role / path.name): str(path) for role, path in given.items()},
+                              **{str(copies / role): str(path.parent) for role, path in given.items()}})  # side files
 
 
 def _copy_inputs(inputs: AreaInputs, folder: Path) -> tuple[AreaInputs, dict[str, str]]:

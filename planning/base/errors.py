@@ -6,7 +6,9 @@ each part of the product keeps its own file (``messages_optimize.yaml``, ``messa
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any
 
 from planning.base.text import LOCALE_DIR, catalogue, pick
@@ -68,6 +70,19 @@ class PlanningError(Exception):
     def one_line(self) -> str:
         """Chinese then English on one line, as the CLI prints it."""
         return f"{self.message('zh')} / {self.message('en')}"
+
+    def with_paths_as(self, names: Mapping[str, str]) -> PlanningError:
+        """The same error with each path in ``names`` (the longest first) written as its value wherever a
+        parameter holds it, e.g. a working copy named as the user gave the file."""
+        def named(value: Any) -> Any:
+            if not isinstance(value, (str, PurePath)):
+                return value
+            text = str(value)
+            for path in sorted(names, key=len, reverse=True):
+                text = text.replace(path, names[path])
+            return text if isinstance(value, str) else PurePath(text)
+
+        return PlanningError(self.code, **{key: named(value) for key, value in self.params.items()})
 
 
 def _rebuild(code: str, params: dict[str, Any]) -> PlanningError:

@@ -389,6 +389,17 @@ def test_a_bad_upload_shows_a_bilingual_message_not_a_traceback(env):
     assert not (env / "home" / "areas" / "团城山街道").exists()  # nothing saved
 
 
+def test_a_broken_upload_is_named_as_the_browser_gave_it(env):
+    """Not by the server's upload folder (``/tmp/planning-upload-…/``) or the area's hidden work folder."""
+    at = _upload_page(env)
+    at.text_input[0].set_value("团城山街道")
+    at.file_uploader[0].set_value(("团城山.osm.pbf", b"not a PBF", "application/octet-stream")).run()
+    _button(at, ui_table()["area_load_files"]["zh"]).click().run()
+    assert not at.exception, at.exception
+    said = at.error[0].value.replace("\\", "")  # shown literally: Markdown's signs escaped
+    assert "无法读取文件 团城山.osm.pbf" in said and "planning-upload-" not in said and ".new-" not in said, said
+
+
 def test_task_table_filled_on_the_compare_page_is_saved_as_a_new_version(env, scenario_files):
     from scenarios.scenario import load_scenario
 

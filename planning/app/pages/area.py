@@ -2,6 +2,7 @@
 name; see which layers are the office's own and which were derived, and by which rule."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +30,7 @@ from planning.app.common import (
 )
 from planning.areas.build import AreaInputs, demo_areas
 from planning.areas.store import save_area, saved_names
+from planning.base.errors import PlanningError
 from planning.base.formatting import UNKNOWN, count_text
 from planning.base.paths import areas_dir
 from planning.base.text import pick
@@ -63,7 +65,10 @@ def _upload_folder() -> Path:
 
 def _save(name: str, inputs: AreaInputs, replace: bool, place: str | None = None) -> None:
     """Build and save the area (the same store as ``planning area add``), then use it everywhere."""
-    saved = save_area(name, inputs, replace_existing=replace, place=place)
+    try:
+        saved = save_area(name, inputs, replace_existing=replace, place=place)
+    except PlanningError as err:  # uploads named as the browser gave them, not by the server's upload folder
+        raise err.with_paths_as({f"{path.parent}{os.sep}": "" for path in inputs.files().values()}) from err
     choose_area(saved.key)
     st.session_state["area_flash"] = t("area_loaded", name=saved.key)
     st.rerun()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 from planning.base.paths import cache_dir
 
 MAX_KM2 = 200.0  # a street office is 1–50 km²; a whole district or city is refused
@@ -41,7 +41,7 @@ def place_outline(place: str):
     try:
         found = ox.geocode_to_gdf(place)
     except requests.RequestException as exc:
-        raise PlanningError("place_offline", place=place, reason=_reason(exc)) from exc
+        raise PlanningError("place_offline", place=place, reason=error_reason(exc, 160)) from exc
     except Exception as exc:  # osmnx: nothing found, or not a polygon
         raise PlanningError("place_not_found", place=place) from exc
     outline = found.geometry.iloc[0]
@@ -68,7 +68,7 @@ def download_place(place: str, folder: Path) -> tuple[Path, tuple[float, float, 
                                  timeout=TIMEOUT_S)
         response.raise_for_status()
     except requests.RequestException as exc:
-        raise PlanningError("place_offline", place=place, reason=_reason(exc)) from exc
+        raise PlanningError("place_offline", place=place, reason=error_reason(exc, 160)) from exc
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "place.osm"
@@ -79,8 +79,3 @@ def download_place(place: str, folder: Path) -> tuple[Path, tuple[float, float, 
 
 def _file_name(place: str) -> str:
     return "".join(c for c in place if c.isalnum()) or "place"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:160]

@@ -85,6 +85,23 @@ class PlanningError(Exception):
         return PlanningError(self.code, **{key: named(value) for key, value in self.params.items()})
 
 
+def error_reason(exc: BaseException, limit_chars: int = 200) -> str:
+    """A library's error as the reason quoted in one of our messages: its first line (the exception's type
+    when it says nothing), and when that is longer than ``limit_chars``, cut after the last sentence or
+    clause that fits, else at a word, with "…"."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else type(exc).__name__
+    if len(text) <= limit_chars:
+        return text
+    head = text[:limit_chars]
+    for end in (". ", "; ", ", "):
+        cut = head.rfind(end)
+        if cut >= limit_chars // 2:
+            return head[:cut + 1] + " …"
+    cut = head.rfind(" ")
+    return (head[:cut] if cut >= limit_chars // 2 else head) + "…"
+
+
 def _rebuild(code: str, params: dict[str, Any]) -> PlanningError:
     return PlanningError(code, **params)
 

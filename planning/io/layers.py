@@ -28,7 +28,7 @@ import pyogrio
 import shapely
 import yaml
 
-from planning.base.errors import PlanningError, warning_text
+from planning.base.errors import PlanningError, error_reason, warning_text
 from planning.base.paths import DATA_DIR
 from planning.io.coords import TO_WGS84, parse_degrees
 from planning.io.tables import EXCEL_SUFFIXES, TABLE_SUFFIXES, looks_like_text, read_table, row_list, sheet_names
@@ -200,7 +200,7 @@ def layer_names(path: str | Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:  # GDAL's own message explains what is wrong with the file
-        raise PlanningError("file_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from exc
+        raise PlanningError("file_unreadable", path=path.name, reason=error_reason(exc)) from exc
 
 
 def file_layers(path: str | Path) -> list[str]:
@@ -232,7 +232,7 @@ def _read_ogr(path: Path, layer: str | None = None) -> Layer:
     except PlanningError:
         raise
     except Exception as exc:  # GDAL's own message explains what is wrong with the file
-        raise PlanningError("file_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from exc
+        raise PlanningError("file_unreadable", path=path.name, reason=error_reason(exc)) from exc
     layer = Layer(gdf)
     if _shapefile_without_cpg(path, source):
         _redecode_dbf(layer, path)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planning.base.errors import PlanningError, warning_text
+from planning.base.errors import PlanningError, error_reason, warning_text
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -202,9 +202,9 @@ def _sheets(path: Path, kind: str) -> dict:
     try:
         return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
     except ImportError as exc:
-        raise PlanningError("table_excel_unreadable", path=path.name, reason=str(exc)[:200]) from None
+        raise PlanningError("table_excel_unreadable", path=path.name, reason=error_reason(exc)) from None
     except Exception as exc:  # a damaged workbook: the reader's own reason
-        raise PlanningError("table_excel_unreadable", path=path.name, reason=str(exc).splitlines()[0][:200]) from None
+        raise PlanningError("table_excel_unreadable", path=path.name, reason=error_reason(exc)) from None
 
 
 def sheet_names(path: str | Path) -> list[str]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 
 _OS_ERRORS = {errno.ENOSPC: "output_disk_full", errno.EDQUOT: "output_disk_full", errno.EROFS: "output_read_only",
               errno.EACCES: "output_not_allowed", errno.EPERM: "output_not_allowed",
@@ -207,7 +207,7 @@ def writer_error(exc: BaseException, out: Path) -> PlanningError | None:
     if isinstance(exc, OSError):
         return _planning_error(exc, out)
     if writer:
-        return PlanningError("output_failed", path=out, reason=_first_line(exc))
+        return PlanningError("output_failed", path=out, reason=error_reason(exc))
     return None
 
 
@@ -225,11 +225,6 @@ def _chain(exc: BaseException) -> list[BaseException]:
         seen.append(exc)
         exc = exc.__cause__ or exc.__context__
     return seen
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 def _planning_error(exc: OSError, out: Path) -> PlanningError:

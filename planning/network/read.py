@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 from planning.network.graph import WalkNetwork, number_or_nan
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf")
@@ -98,7 +98,7 @@ def load_network(path: str | Path, bbox: tuple[float, float, float, float] | Non
     except PlanningError:
         raise
     except Exception as exc:  # a parser's own error: report it as unreadable, keep its reason
-        raise PlanningError("file_unreadable", path=path, reason=_reason(exc)) from exc
+        raise PlanningError("file_unreadable", path=path, reason=error_reason(exc)) from exc
     if graph.number_of_nodes() == 0:
         raise PlanningError("network_no_edges")
     return WalkNetwork.from_graph(graph)
@@ -115,13 +115,8 @@ def download_network(place: str | None = None,
         else:
             graph = ox.graph_from_bbox(bbox, network_type="walk")
     except Exception as exc:  # offline, unknown place, Overpass refusal
-        raise PlanningError("network_download_failed", what=place or bbox, reason=_reason(exc)) from exc
+        raise PlanningError("network_download_failed", what=place or bbox, reason=error_reason(exc)) from exc
     return WalkNetwork.from_graph(graph)
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 def file_digest(path: Path) -> str:

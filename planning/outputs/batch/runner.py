@@ -26,7 +26,7 @@ import pandas as pd
 from distributed import Client, Future, LocalCluster, as_completed
 from tqdm import tqdm
 
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 from planning.outputs.batch.jobs import City, StreetOffice, load_city, run_city_area, write_city
 from planning.outputs.batch.task import AreaFailure, AreaOutcome
 
@@ -63,7 +63,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
+            raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=error_reason(exc)) from exc
         with client:
             yield client
         return
@@ -90,7 +90,7 @@ def check_scheduler(scheduler: str) -> None:
         if protocol in ("tcp", "tls"):
             socket.create_connection(parse_host_port(location), timeout=PROBE_SECONDS).close()
     except (OSError, ValueError, OverflowError) as exc:  # refused or silent; no port; port out of range
-        raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=str(exc)[:200]) from exc
+        raise PlanningError("batch_scheduler_unreachable", address=scheduler, reason=error_reason(exc)) from exc
 
 
 def _city_lost(future: Future, sent_with: Future | str) -> bool:
@@ -107,7 +107,7 @@ def _send_city(client: Client, city: City, via_folder: Path | None) -> Future | 
     try:
         client.run(load_city, path)
     except OSError as exc:  # a scheduler's worker that does not see the folder (or may not read it)
-        raise PlanningError("batch_city_folder_unseen", folder=via_folder, reason=str(exc)[:200]) from exc
+        raise PlanningError("batch_city_folder_unseen", folder=via_folder, reason=error_reason(exc)) from exc
     return path
 
 

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planning.base import paths
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 from planning.io.write import write_text
 
 SCHEMA_VERSION = 1
@@ -333,8 +333,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise PlanningError("file_not_found", path=path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlanningError("scenario_not_yaml", path=path, reason=str(exc).splitlines()[0]) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:  # not YAML, or not text at all
+        raise PlanningError("scenario_not_yaml", path=path, reason=error_reason(exc)) from None
     if not isinstance(raw, dict):
         raise PlanningError("scenario_not_yaml", path=path, reason="not a mapping")
     version = raw.get("schema_version")

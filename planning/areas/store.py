@@ -40,7 +40,7 @@ from planning.areas.build import (
     settings_digest,
 )
 from planning.base import paths
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 
 MANIFEST = "area.yaml"
 BUILT = "area.pickle"
@@ -86,8 +86,15 @@ def manifest(name: str) -> dict:
     if not is_saved(name):
         raise _not_found(name)
     path = paths.areas_dir() / unicodedata.normalize("NFC", str(name)).strip() / MANIFEST
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = yaml.safe_load(fh)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:  # edited by hand, or a damaged disk
+        raise PlanningError("area_damaged", name=name, reason=f"{MANIFEST}: {error_reason(exc)}") from exc
+    missing = [key for key in ("settings", "inputs") if not isinstance(record, dict) or key not in record]
+    if missing:
+        raise PlanningError("area_damaged", name=name, reason=f"{MANIFEST}: {', '.join(missing)} missing")
+    return record
 
 
 def _not_found(name: str) -> PlanningError:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from planning.base import paths
-from planning.base.errors import PlanningError
+from planning.base.errors import PlanningError, error_reason
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,12 @@ def _read_all(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise PlanningError("settings_unreadable", path=path, detail=exc.msg) from exc
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # edited by hand, e.g. saved as GBK
+        raise PlanningError("settings_unreadable", path=path, detail=error_reason(exc)) from exc
+    if not isinstance(stored, dict):
+        raise PlanningError("settings_unreadable", path=path, detail=f"not an object: {type(stored).__name__}")
+    return stored
 
 
 def load_map_settings() -> MapSettings:

@@ -105,6 +105,20 @@ def test_a_file_that_cannot_be_built_is_named_as_the_office_gave_it(home, tmp_pa
     assert _leftovers() == []
 
 
+@pytest.mark.parametrize("manifest", ["名称: 团城山\n".encode("gbk"), b"- a list\n", b"name: [unclosed\n",
+                                      b"name: only a name\n"])
+def test_a_saved_area_whose_record_was_damaged_says_so_in_both_languages(home, files, manifest):
+    """area.yaml saved as GBK, holding a list, broken or cut short: once a traceback (or a KeyError)."""
+    network, _ = files
+    store.save_area("团城山街道", AreaInputs(source=network))
+    (paths.areas_dir() / "团城山街道" / "area.yaml").write_bytes(manifest)
+    for call in (lambda: store.load_area("团城山街道"), lambda: store.manifest("团城山街道")):
+        with pytest.raises(PlanningError) as caught:
+            call()
+        assert caught.value.code == "area_damaged" and "area.yaml" in caught.value.one_line()
+        assert "planning area add 团城山街道 --replace" in caught.value.message("zh")
+
+
 def test_an_existing_name_is_refused_unless_replaced(home, files):
     network, clinics = files
     store.save_area("团城山街道", AreaInputs(source=network))

@@ -51,6 +51,16 @@ def test_chosen_basemap_and_key_survive_a_restart(config_dir):
     assert path.stat().st_mode & 0o077 == 0  # the key is readable by its owner only
 
 
+@pytest.mark.parametrize("stored", ['{"map": {"basemap": "天地图"}}'.encode("gbk"), b"[]", b'"osm"', b"{not json"])
+def test_a_settings_file_damaged_or_edited_by_hand_is_refused_in_both_languages(config_dir, stored):
+    """Saved as GBK by a Windows editor, or holding a list: once a traceback on every page with a map."""
+    settings_path().write_bytes(stored)
+    with pytest.raises(PlanningError) as caught:
+        load_map_settings()
+    assert caught.value.code == "settings_unreadable" and "已损坏" in caught.value.message("zh")
+    assert "damaged" in caught.value.message("en") and settings_path().read_bytes() == stored  # left as it was
+
+
 def test_saving_map_settings_keeps_other_sections(config_dir):
     settings_path().write_text(json.dumps({"voting": {"round": 2}}), encoding="utf-8")
     save_map_settings(MapSettings(basemap="osm"))

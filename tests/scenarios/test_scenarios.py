@@ -86,6 +86,16 @@ def test_unknown_schema_version_is_refused(tmp_path):
     assert err.value.code == "scenario_schema_version"
 
 
+@pytest.mark.parametrize("content", [b"\xff\xfe binary", "名称: 方案甲\n".encode("gbk"), b"name: [unclosed\n"])
+def test_a_scenario_file_that_is_not_yaml_text_is_refused_in_both_languages(tmp_path, content):
+    """A binary or GBK-saved file once ended in a UnicodeDecodeError traceback (exit 1)."""
+    path = tmp_path / "方案.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PlanningError) as err:
+        load_scenario(path)
+    assert err.value.code == "scenario_not_yaml" and "方案.yaml" in err.value.zh and "方案.yaml" in err.value.en
+
+
 def test_comparison_reports_site_changes_cost_and_newly_covered(scenario_files):
     a, b, c = (load_scenario(p) for p in scenario_files)
     result = compare_scenarios([a, b, c], labels=["A", "B", "C"])

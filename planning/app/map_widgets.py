@@ -12,7 +12,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planning.app.common import ALERT_ICONS
+from planning.app.common import ALERT_ICONS, markdown_literal, planning_errors
+from planning.base.errors import PlanningError
 from planning.base.settings import MapSettings, load_map_settings, save_map_settings
 from planning.base.text import pick, ui_text
 from planning.outputs.maps.assets import localize, streamlit_vendor_url
@@ -53,7 +54,11 @@ def basemap_picker(lang: str = "zh", probe: bool = False) -> tuple[BaseMap, str]
         ``(base map, Tianditu key)`` to pass to :func:`planning.outputs.maps.webmap.build_map`; falls back to
         no base map, with a warning, when the key is malformed or refused.
     """
-    stored = load_map_settings()
+    try:
+        stored = load_map_settings()
+    except PlanningError as err:  # a damaged settings file: said, and the map drawn without a base map
+        st.warning(markdown_literal(err.message(lang)), icon=ALERT_ICONS["warning"])
+        stored = MapSettings()
     keys = list(BASEMAPS)
     choice = st.selectbox(
         ui_text("map_basemap", lang), keys,
@@ -66,7 +71,8 @@ def basemap_picker(lang: str = "zh", probe: bool = False) -> tuple[BaseMap, str]
                                      value=tianditu_key, type="password")
     chosen = MapSettings(basemap=choice, tianditu_key=tianditu_key)
     if chosen != stored:
-        save_map_settings(chosen)
+        with planning_errors():  # the damaged file is not overwritten: its message says how to start afresh
+            save_map_settings(chosen)
     basemap, cleaned, problem = resolve_basemap(choice, tianditu_key, probe=probe)
     if problem is not None:
         st.warning(problem.message(lang), icon=ALERT_ICONS["warning"])

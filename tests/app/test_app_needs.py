@@ -259,3 +259,20 @@ def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answer
     walk = nearest_seconds(demo_area.network, snap_points(demo_area.network, point),
                            snap_points(demo_area.network, gpd.GeoDataFrame(geometry=spots)), 4 / 3.6, 3600)
     assert int((walk <= 5 * 60).sum()) == MEALS
+
+
+def test_a_resident_is_not_shown_the_organisers_damaged_settings_file(tmp_path, monkeypatch, demo_area):
+    """The pin map falls back to no base map; the settings message is for the organiser's pages."""
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service.setup_organiser(SECRET)
+    survey_id = service.create_survey(SECRET, "身边缺什么", ["meals"], mode="anonymous", per_minute=1000,
+                                      **survey_area(demo_area, "demo:xinjiekou"))
+    service.open_survey(SECRET, survey_id)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "settings.json").write_bytes('{"map": {"basemap": "天地图"}}'.encode("gbk"))
+    at = _ok(_app("needs", survey=str(survey_id)))
+    assert next(r for r in at.radio if r.value == "map")  # the map answer is the one drawn
+    assert not [m.value for m in (*at.warning, *at.error) if "设置文件" in m.value]

@@ -44,6 +44,17 @@ def test_an_area_saved_on_the_command_line_opens_from_its_link(home):
     assert at.table[0].value["来源"].iloc[0] == "本单位文件：MissionTown.graphml.gz"
 
 
+def test_a_damaged_settings_file_is_said_and_the_first_page_still_draws_its_map(home):
+    """settings.json saved as GBK by a hand edit: once an exception box on the first page, and on siting."""
+    home.mkdir(parents=True, exist_ok=True)
+    damaged = '{"map": {"basemap": "天地图"}}'.encode("gbk")
+    (home / "settings.json").write_bytes(damaged)
+    at = _app()
+    assert any("设置文件" in w.value and "已损坏" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.get("selectbox") and "底图" in [s.label for s in at.selectbox]  # the base-map choice, at its default
+    assert (home / "settings.json").read_bytes() == damaged  # left for the organiser to look at
+
+
 def test_a_link_to_an_area_that_is_gone_falls_back_to_the_demo(home):
     at = _app(area="已删除的街道")
     assert any("已删除的街道" in w.value for w in at.warning)

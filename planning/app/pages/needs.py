@@ -70,11 +70,14 @@ done = st.session_state.get(f"need_done_{info.id}")
 def _where_map() -> None:
     """The map: 社区 outlines; a tap puts the pin (kept in session state)."""
     from planning.app.map_widgets import show_map
-    from planning.base.settings import load_map_settings
+    from planning.base.settings import MapSettings, load_map_settings
     from planning.outputs.maps.basemaps import resolve_basemap
     from planning.outputs.maps.needs import pin_map, tapped_point
 
-    stored = load_map_settings()  # the base map the organiser chose on this computer
+    try:
+        stored = load_map_settings()  # the base map the organiser chose on this computer
+    except PlanningError:  # a damaged settings file is the organiser's to mend (their pages say so), not a resident's
+        stored = MapSettings()
     basemap, key, _ = resolve_basemap(stored.basemap, stored.tianditu_key)
     pin = st.session_state.get(f"need_pin_{info.id}")
     m, datum = pin_map(info.outline, info.bounds, pin, tn("needs_pin_label"), basemap, key)

@@ -344,7 +344,8 @@ def current_area() -> tuple[Area, str]:
     """The area in use and a key naming it for the caches (``demo:<key>`` or ``saved:<name>:<stamp>``).
 
     A name that is neither saved nor a demo (an old link, a removed area) falls back to the default
-    demo with a message. A saved area of a demo's name cannot exist (refused when saving).
+    demo with a message; so does a saved area that can no longer be read (its message says how to add
+    it again). A saved area of a demo's name cannot exist (refused when saving).
     """
     name = area_choice()
     if "area_gone" in st.session_state:
@@ -352,7 +353,12 @@ def current_area() -> tuple[Area, str]:
     stamp = _stamp(name)
     if not stamp:
         return demo_area(name), f"demo:{name}"
-    return _saved_area(name, stamp), f"saved:{name}:{stamp}"
+    try:
+        return _saved_area(name, stamp), f"saved:{name}:{stamp}"
+    except PlanningError as err:  # area.yaml damaged, or its copied files no longer build
+        show_error(err)
+        choose_area(DEFAULT_AREA)
+        return demo_area(DEFAULT_AREA), f"demo:{DEFAULT_AREA}"
 
 
 def type_name(key: str) -> str:

@@ -131,6 +131,7 @@ def print_summary(summary: dict) -> None:
 def _list(args: argparse.Namespace) -> int:
     from planning.areas.build import demo_areas
     from planning.areas.store import manifest, saved_names
+    from planning.base.errors import PlanningError
     from planning.base.formatting import count_text
     from planning.base.text import catalogue
 
@@ -140,7 +141,11 @@ def _list(args: argparse.Namespace) -> int:
     if not names:
         print("  " + words.both("area_list_empty"))
     for name in names:
-        record = manifest(name)
+        try:
+            record = manifest(name)
+        except PlanningError as err:  # one damaged area is said on its line; the others are still listed
+            print(f"  {name}  {err.one_line()}")
+            continue
         summary = record.get("summary", {})
         print(f"  {name}  " + words.both("area_list_line", residents=count_text(summary.get("residents")),
                                           communities=summary.get("communities", "—"), created=record.get("created", "")))

@@ -55,6 +55,14 @@ def test_a_damaged_settings_file_is_said_and_the_first_page_still_draws_its_map(
     assert (home / "settings.json").read_bytes() == damaged  # left for the organiser to look at
 
 
+def test_a_saved_area_that_can_no_longer_be_read_says_so_and_falls_back_to_the_demo(home):
+    save_area("团城山街道", AreaInputs(source=MISSION_TOWN))
+    (home / "areas" / "团城山街道" / "area.yaml").write_bytes(b"\xff\xfe damaged")
+    at = _app(area="团城山街道")
+    assert any("团城山街道" in e.value and "无法读取" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("新街口" in h for h in _headers(at)) and at.query_params["area"] == "xinjiekou"
+
+
 def test_a_link_to_an_area_that_is_gone_falls_back_to_the_demo(home):
     at = _app(area="已删除的街道")
     assert any("已删除的街道" in w.value for w in at.warning)

@@ -85,3 +85,19 @@ def test_area_add_refuses_a_multi_layer_boundary_file_and_saves_nothing(tmp_path
     assert not (tmp_path / "home" / "areas" / "团城山").exists()
     listed = _cli("area", "list", home=tmp_path / "home")
     assert "团城山" not in listed.stdout
+
+
+def test_area_list_names_a_damaged_area_on_its_line_and_lists_the_rest(tmp_path, monkeypatch):
+    from planning.areas.build import AreaInputs
+    from planning.areas.store import save_area
+
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    for name in ("团城山", "团城山二"):
+        save_area(name, AreaInputs(source=MISSION_TOWN))
+    (tmp_path / "home" / "areas" / "团城山" / "area.yaml").write_bytes(b"\xff\xfe damaged")
+    listed = _cli("area", "list", home=tmp_path / "home")
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    damaged, kept = (next(line for line in listed.stdout.splitlines() if line.strip().startswith(f"{n} "))
+                     for n in ("团城山", "团城山二"))
+    assert "无法读取" in damaged and "cannot be read" in damaged and "residents" in kept
+    assert "xinjiekou" in listed.stdout

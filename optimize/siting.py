@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from optimize.capacitated import CapacitatedCoverage
 from optimize.covering import LSCP, MCLP
 from optimize.multi_type import MultiTypeBudget, TypeInput
-from optimize.names import MODEL_NAMES
+from optimize.names import MODEL_NAMES, check_model_types
 from optimize.p_median import PMedian
 from optimize.parking import ParkingDeficit
 from optimize.reach import reached_by
@@ -136,6 +136,7 @@ def build_model(data: SitingData, model: str, types: list[FacilityType], params:
         stated needs (:class:`optimize.needs.SitingNeeds`) as ``needs``, each weighing ``need_weight``
         residents beside the residents weighted ``population_weight`` (MCLP, LSCP and p-median only).
     """
+    check_model_types(model, [t.key for t in types])
     common = {"candidates": data.candidates, "communities": data.communities}
     if params.get("needs") is not None:
         return _with_needs(data, model, types[0], params, common)

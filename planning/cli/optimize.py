@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from optimize.names import MODEL_NAMES, SOLVER_NAMES
+from optimize.names import MODEL_NAMES, SOLVER_NAMES, check_model_types
 from planning.base.errors import PlanningError
 from planning.base.walking import MAX_SNAP_M
 from planning.cli.args import (
@@ -65,6 +65,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
     """A scenario, or ``--type`` with ``--area`` or with ``--network`` and ``--candidates`` (before any heavy import)."""
     if not args.scenario and not (args.type and (args.area or (args.network and args.candidates))):
         raise PlanningError("optimize_cli_inputs")
+    if not args.scenario:
+        check_model_types(args.model, args.type)
 
 
 def _from_files(args: argparse.Namespace, types):

@@ -156,6 +156,15 @@ def test_an_output_suffix_in_capitals_is_the_same_format(tmp_path):
     assert pyogrio.list_layers(out).size
 
 
+def test_several_types_for_a_one_type_model_are_refused_before_any_heavy_library_loads(tmp_path):
+    args = ["optimize", "--area", "xinjiekou", "--type", "clinic,meal_hall", "--model", "mclp", "--p", "2",
+            "--out", str(tmp_path / "plan.gpkg")]
+    assert heavy_imports(*args) == ""
+    run = _cli(*args)
+    assert run.returncode == 2 and "一次只为一类设施选址" in run.stderr and "one type of facility" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_area_and_files_together_are_refused_before_any_heavy_library_loads(tmp_path):
     args = ["coverage", "--area", "xinjiekou", "--network", "README.md", "--out", str(tmp_path / "o.gpkg")]
     assert heavy_imports(*args) == ""

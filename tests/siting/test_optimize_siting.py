@@ -55,6 +55,16 @@ def test_unknown_model_is_refused(data):
     assert info.value.code == "optimize_model_unknown"
 
 
+@pytest.mark.parametrize("model", ["mclp", "lscp", "p_median", "capacitated", "parking"])
+def test_several_types_are_refused_by_a_model_that_sites_one(data, model):
+    """It sited the first type and silently dropped the rest (CLI exit 0); the budget model takes several."""
+    cat = load_catalogue()
+    with pytest.raises(PlanningError) as info:
+        build_model(data, model, [cat["clinic"], cat["meal_hall"]], {"p": 2, "budget_yuan": 1e7})
+    assert info.value.code == "optimize_one_type" and "clinic, meal_hall" in info.value.one_line()
+    assert "--model budget" in info.value.message("zh") and "--model budget" in info.value.message("en")
+
+
 def test_mclp_covers_more_with_more_sites(data):
     meal = [load_catalogue()["meal_hall"]]
     small = build_model(data, "mclp", meal, {"p": 1}).solve().objective

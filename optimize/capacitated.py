@@ -3,7 +3,10 @@
 Variables: ``x_i`` (open site ``i``) and ``f_ij >= 0`` (people at demand ``j`` served by
 ``i``), one per reach pair. Maximise people served subject to ``sum_i f_ij <= w_j``,
 ``sum_j f_ij <= capacity_i x_i``, ``f_ij <= w_j x_i``, and ``p`` and/or a budget.
-Demand points with identical reach sets in the same community merge (people add up).
+As in :class:`optimize.MCLP`, people an existing facility already reaches (``already_covered``)
+count as served and take no new site's capacity (``w_j = 0`` in the program); the objective is
+everyone served, existing cover included. Demand points with identical reach sets in the same
+community merge (people add up).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class CapacitatedCoverage(LocationModel):
         budget_yuan: float | None = None,
         candidates: pd.DataFrame | None = None,
         communities: np.ndarray | None = None,
+        already_covered: np.ndarray | None = None,
     ) -> CapacitatedCoverage:
         """Build the model.
 
@@ -49,7 +53,7 @@ class CapacitatedCoverage(LocationModel):
             People each candidate can serve if opened.
         p, costs, budget_yuan
             Site count limit and/or cost per site (yuan) with a budget; at least one limit.
-        candidates, communities
+        candidates, communities, already_covered
             As for :meth:`optimize.MCLP.from_reach`.
         """
         start = time.perf_counter()
@@ -64,9 +68,10 @@ class CapacitatedCoverage(LocationModel):
         budget = checks.budget(budget_yuan, costs.min())
         candidates = checks.candidates_frame(candidates, n_candidates)
         communities = checks.labels(communities, n_demand, "communities")
+        already = checks.mask(already_covered, n_demand, "already_covered")
         group = None if communities is None else np.unique(communities, return_inverse=True)[1]
         representative, inverse = merge_demand(reach, group)
-        merged_weights = np.bincount(inverse, weights, minlength=len(representative))
+        merged_weights = np.bincount(inverse, np.where(already, 0.0, weights), minlength=len(representative))
         merged = sp.csr_array(structure(sp.csr_array(reach.T))[representative])
         model = cls(
             cls._program(merged, merged_weights, capacities, costs, p, budget),
@@ -76,6 +81,7 @@ class CapacitatedCoverage(LocationModel):
         )
         model.weights, model.capacities, model.costs, model.p, model.budget = weights, capacities, costs, p, budget
         model.communities, model.merged, model.inverse, model.merged_weights = communities, merged, inverse, merged_weights
+        model.already = already
         model.reach = reach
         model.build_seconds = time.perf_counter() - start
         return model
@@ -129,19 +135,21 @@ class CapacitatedCoverage(LocationModel):
         load = np.bincount(self.merged.indices, flows, minlength=n_candidates)
         served_merged = np.bincount(pair_demand, flows, minlength=self.merged.shape[0])
         share = np.divide(served_merged, self.merged_weights, out=np.zeros_like(served_merged), where=self.merged_weights > 0)
+        before = self.already.astype(float)
         return Plan(
             site_index=opened,
-            objective=float(flows.sum()),
+            objective=float(flows.sum() + self.weights[self.already].sum()),
             weights=self.weights,
-            served_before=np.zeros(len(self.weights)),
-            served_after=np.clip(share[self.inverse], 0.0, 1.0),
+            served_before=before,
+            served_after=np.maximum(before, np.clip(share[self.inverse], 0.0, 1.0)),
             communities=self.communities,
             site_columns={"served_people": load[opened], "capacity": self.capacities[opened], "cost_yuan": self.costs[opened]},
         )
 
     def _plan_nothing(self) -> Plan:
-        zeros = np.zeros(len(self.weights))
-        return Plan(np.array([], dtype=int), 0.0, self.weights, zeros, zeros, communities=self.communities)
+        before = self.already.astype(float)
+        return Plan(np.array([], dtype=int), float(self.weights[self.already].sum()), self.weights, before, before,
+                    communities=self.communities)
 
     def _verify(self, plan: Plan, outcome: SolverOutcome) -> None:
         n_candidates = len(self.capacities)

@@ -160,7 +160,7 @@ def build_model(data: SitingData, model: str, types: list[FacilityType], params:
     capacity = data.candidate_values("capacity", ftype.default_capacity)
     if model == "capacitated":
         return CapacitatedCoverage.from_reach(reach, weights, capacity, p=params.get("p"), costs=costs,
-                                              budget_yuan=params.get("budget_yuan"), **common)
+                                              budget_yuan=params.get("budget_yuan"), already_covered=already, **common)
     if model == "parking":
         households = data.demand["population"].to_numpy(float) / PEOPLE_PER_HOUSEHOLD
         return ParkingDeficit.from_reach(reach, households, params["cars_per_household"],

@@ -102,6 +102,48 @@ def test_capacitated_coverage_respects_capacity():
     assert (result.sites["served_people"] <= result.sites["capacity"] + 1e-6).all()
 
 
+def test_capacitated_coverage_counts_existing_cover_as_served_and_gives_it_no_new_capacity():
+    """Demand 4 (50 people) is reached by an existing facility. Left for new sites: 10/20/30/40 people.
+    Sites 0 + 1 serve 10 + 20 and 60 of demands 2-3; sites 1 + 2 serve 20 + 30 and 40 of demand 3:
+    90 new either way, so 140 served with the existing cover (as MCLP counts it)."""
+    already = np.array([False, False, False, False, True])
+    result = CapacitatedCoverage.from_reach(reach(), WEIGHTS, capacities=[100, 60, 45], p=2,
+                                            already_covered=already).solve()
+    assert result.objective == pytest.approx(140.0)
+    assert result.sites["served_people"].sum() == pytest.approx(90.0)
+    assert (result.sites["served_people"] <= result.sites["capacity"] + 1e-6).all()
+    assert result.details["served_share_before"].tolist() == [0, 0, 0, 0, 1]
+    assert result.details["served_share_after"][4] == 1
+    assert result.coverage_before == pytest.approx(50 / 150) and result.coverage_after == pytest.approx(140 / 150)
+
+
+def test_capacitated_coverage_with_existing_cover_equals_a_plain_pulp_model():
+    """An independent model: PuLP's own variables and constraints on a random instance, solved by HiGHS."""
+    import pulp
+
+    rng = np.random.default_rng(7)
+    n_sites, n_demand = 8, 30
+    dense = rng.random((n_sites, n_demand)) < 0.3
+    people = rng.integers(5, 60, n_demand).astype(float)
+    capacity = rng.integers(40, 150, n_sites).astype(float)
+    already = rng.random(n_demand) < 0.3
+    ours = CapacitatedCoverage.from_reach(sp.csr_array(dense.astype(float)), people, capacity, p=3,
+                                          already_covered=already).solve()
+
+    problem = pulp.LpProblem("capacitated", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n_sites)]
+    f = {(i, j): pulp.LpVariable(f"f{i}_{j}", lowBound=0) for i, j in zip(*np.nonzero(dense))}
+    problem += pulp.lpSum(f.values())
+    for j in range(n_demand):
+        problem += pulp.lpSum(v for (_, jj), v in f.items() if jj == j) <= (0.0 if already[j] else people[j])
+    for i in range(n_sites):
+        problem += pulp.lpSum(v for (ii, _), v in f.items() if ii == i) <= capacity[i] * x[i]
+    problem += pulp.lpSum(x) <= 3
+    problem.solve(pulp.HiGHS(msg=False))
+    assert pulp.LpStatus[problem.status] == "Optimal"
+    assert ours.objective == pytest.approx(pulp.value(problem.objective) + people[already].sum(), abs=1e-6)
+
+
 def test_multi_type_shares_candidates_and_budget():
     canteen = TypeInput("食堂", reach(), WEIGHTS, [100, 200, 150], min_count=1)
     clinic = TypeInput("诊所", reach(), WEIGHTS[::-1].copy(), [100, 100, 100])

@@ -24,6 +24,15 @@ TITLE = "<b>粗</b> **征集** [x](http://e.cn)"  # the organiser's title: shown
 MEALS, PARKING = 12, 3
 
 
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> str:
+    """This test's user folder and SQLite database (a PostgreSQL URL from the environment set aside)."""
+    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return str(tmp_path / "votes.sqlite")
+
+
 def _app(page: str, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in query.items():
@@ -61,12 +70,9 @@ def _closed_survey(db: str, demo_area) -> int:
     return survey_id
 
 
-def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_repeats_it(tmp_path, monkeypatch,
+def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_repeats_it(db, tmp_path,
                                                                                          demo_area):
-    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    survey_id = _closed_survey(str(tmp_path / "votes.sqlite"), demo_area)
+    survey_id = _closed_survey(db, demo_area)
 
     at = _app("siting")
     _ok(at.number_input[0].set_value(1).run())
@@ -99,7 +105,7 @@ def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_re
     assert counted["need_weight"] is None and counted["population_weight"] is None
     assert counted["total"] == MEALS + PARKING and counted["answered"] <= MEALS
 
-    votes = VotingService.connect(str(tmp_path / "votes.sqlite"))
+    votes = VotingService.connect(db)
     poll_id = votes.create_poll(SECRET, "回应诉求投票", [saved, residents], "approval")
     codes = votes.generate_codes(SECRET, poll_id, 1)
     votes.open_voting(SECRET, poll_id)
@@ -111,11 +117,8 @@ def test_siting_for_the_stated_needs_states_what_it_answers_and_the_vote_page_re
                              f"方案B 覆盖了 {MEALS + PARKING} 条居民诉求中的 {counted['answered']} 条"], notes
 
 
-def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secret(tmp_path, monkeypatch, demo_area):
-    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    survey_id = _closed_survey(str(tmp_path / "votes.sqlite"), demo_area)
+def test_the_needs_organiser_page_shows_nothing_but_its_sign_in_without_the_secret(db, tmp_path, demo_area):
+    survey_id = _closed_survey(db, demo_area)
     at = _app("needs_organiser")
     assert [w.label for w in at.text_input] == ["组织者口令"]
     assert not at.selectbox and not at.metric and not at.get("download_button")
@@ -140,11 +143,8 @@ def _org_followup_table(at: AppTest) -> dict[str, int]:
     return {html.unescape(label): int(n) for label, n in rows}
 
 
-def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts(tmp_path, monkeypatch, demo_area):
-    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts(db, tmp_path, demo_area):
+    service = NeedsService.connect(db)
     service.setup_organiser(SECRET)
     survey_id = service.create_survey(SECRET, "成效评议", ["meals", "clinic_far"], mode="codes",
                                       **survey_area(demo_area, "demo:xinjiekou"))
@@ -170,7 +170,7 @@ def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts
     assert any("已经评议过" in e.value for e in again.error), [e.value for e in again.error]
     assert not [r for r in again.radio if r.label == "现在怎么样？"]
     with pytest.raises(PlanningError) as err:  # and the service refuses it too (a page left open)
-        NeedsService.connect(str(tmp_path / "votes.sqlite")).follow_up(survey_id, codes[0], "not_met")
+        NeedsService.connect(db).follow_up(survey_id, codes[0], "not_met")
     assert err.value.code == "followup_already_given"
 
     org = _app("needs_organiser")
@@ -180,7 +180,7 @@ def test_the_followup_page_asks_each_code_once_and_the_organiser_sees_the_counts
     assert next(s for s in org.selectbox if s.label == "民情征集").value == survey_id
     counts = _org_followup_table(org)
     assert counts == {"解决了": 1, "部分解决": 1, "没有解决": 0, "尚未回答": 1}, counts
-    check = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    check = NeedsService.connect(db)
     stored = [n.followup for n in check.stated_needs(SECRET, survey_id)]
     assert sorted(v for v in stored if v) == ["met", "partly"] and len(stored) == 3  # again, from the stored answers
     check.engine.dispose()
@@ -206,7 +206,7 @@ def _far_corner(demo_area) -> tuple[float, float, float]:
     return float(network.x[best]), float(network.y[best]), seconds[best] / 60
 
 
-def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answers_them(tmp_path, monkeypatch,
+def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answers_them(db, tmp_path,
                                                                                         demo_area):
     import geopandas as gpd
     import numpy as np
@@ -214,13 +214,10 @@ def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answer
     from planning.coverage.times import nearest_seconds
     from planning.network.snapping import snap_points
 
-    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
     x, y, minutes = _far_corner(demo_area)
     assert minutes > 6.5  # a meal hall serves 5 minutes: no candidate of the area answers a need here
     spots = gpd.GeoSeries(gpd.points_from_xy(x + np.linspace(-10, 10, MEALS), [y] * MEALS), crs=demo_area.crs)
-    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service = NeedsService.connect(db)
     service.setup_organiser(SECRET)
     survey_id = service.create_survey(SECRET, "身边缺什么", ["meals"], mode="anonymous", per_minute=1000,
                                       **survey_area(demo_area, "demo:xinjiekou"))
@@ -261,12 +258,9 @@ def test_the_siting_page_adds_the_place_residents_name_as_a_candidate_and_answer
     assert int((walk <= 5 * 60).sum()) == MEALS
 
 
-def test_a_resident_is_not_shown_the_organisers_damaged_settings_file(tmp_path, monkeypatch, demo_area):
+def test_a_resident_is_not_shown_the_organisers_damaged_settings_file(db, tmp_path, demo_area):
     """The pin map falls back to no base map; the settings message is for the organiser's pages."""
-    monkeypatch.setenv("PLANNING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLANNING_DB", str(tmp_path / "votes.sqlite"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    service = NeedsService.connect(str(tmp_path / "votes.sqlite"))
+    service = NeedsService.connect(db)
     service.setup_organiser(SECRET)
     survey_id = service.create_survey(SECRET, "身边缺什么", ["meals"], mode="anonymous", per_minute=1000,
                                       **survey_area(demo_area, "demo:xinjiekou"))

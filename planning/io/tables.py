@@ -201,9 +201,7 @@ def _sheets(path: Path, kind: str) -> dict:
     engine = "xlrd" if kind == "xls" else "openpyxl"
     try:
         return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
-    except ImportError as exc:
-        raise PlanningError("table_excel_unreadable", path=path.name, reason=error_reason(exc)) from None
-    except Exception as exc:  # a damaged workbook: the reader's own reason
+    except Exception as exc:  # a damaged workbook, or its reader missing: the reader's own reason
         raise PlanningError("table_excel_unreadable", path=path.name, reason=error_reason(exc)) from None
 
 
